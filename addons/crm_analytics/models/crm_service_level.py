@@ -1,0 +1,31 @@
+from odoo import fields, models
+
+
+class CrmServiceLevel(models.Model):
+    """How well a customer is served, chosen from their value (CLV band or segment)."""
+
+    _name = "crm.service.level"
+    _description = "Customer Service Level"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    priority = fields.Selection(
+        [("0", "Normal"), ("1", "Good"), ("2", "Very Good"), ("3", "Excellent")],
+        default="0",
+        required=True,
+        help="Priority given to the new opportunities of customers at this level.",
+    )
+    min_clv = fields.Monetary(
+        "Minimum CLV",
+        currency_field="currency_id",
+        help="Customers whose lifetime value reaches this amount get this level.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+
+    _min_clv_positive = models.Constraint(
+        "CHECK (min_clv >= 0)", "The minimum lifetime value of a service level cannot be negative."
+    )
