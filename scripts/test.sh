@@ -27,6 +27,14 @@ if [ -z "${TEST_DB:-}" ] || ! psql -d postgres -Atqc "SELECT 1 FROM pg_database 
         die "installing the addons logged errors (full log: $INSTALL_LOG)"
     fi
     log "installed in $((SECONDS - start)) s"
+elif [ -n "${UPDATE_MODULES-$CRM_MODULES}" ]; then
+    # A kept database (TEST_DB=name KEEP_DB=1) is updated instead of rebuilt: fast iteration.
+    log "updating ${UPDATE_MODULES-$CRM_MODULES} in the kept test database $DB"
+    if ! "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -u "${UPDATE_MODULES-$CRM_MODULES}" \
+        --stop-after-init --log-level=warn --http-port=0 >"$INSTALL_LOG" 2>&1; then
+        tail -n 40 "$INSTALL_LOG" >&2
+        die "updating the addons failed (full log: $INSTALL_LOG)"
+    fi
 fi
 
 paths=()

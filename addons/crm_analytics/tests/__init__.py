@@ -1,1 +1,2 @@
-from . import test_crm_service_level, test_web_client
+from . import test_crm_service_level
+from . import test_web_client
