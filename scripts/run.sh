@@ -9,8 +9,16 @@ if psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | gr
     log "updating the CRM addons in database $DB"
     init=(-u "$CRM_MODULES")
 else
-    log "creating database $DB with the CRM addons and their demo data (about two minutes)"
-    init=(-i "$CRM_MODULES" --with-demo --load-language=es_CL)
+    log "creating database $DB with the CRM addons, their demo data and Spanish (Chile) (about two minutes)"
+    "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$CRM_MODULES" --with-demo \
+        --load-language=es_CL --stop-after-init --http-port=0 \
+        || { dropdb --if-exists "$DB"; die "creating the demo database failed (see above)"; }
+    # Loading es_CL into a new database leaves it the only active language: keep English too,
+    # so that every user can pick either in their preferences.
+    echo "env['res.lang']._activate_lang('en_US'); env.cr.commit()" \
+        | "$ROOT/scripts/odoo" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn >/dev/null \
+        || die "activating English in $DB failed"
+    init=()
 fi
 log "serving http://localhost:${HTTP_PORT:-8069} (login admin / password admin); Ctrl+C stops"
 exec "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" --db-filter="^${DB}\$" "${init[@]}"

@@ -64,3 +64,15 @@ def test_every_model_of_the_addon_has_access_rules(module):
         granted = {row["model_id:id"].split(".")[-1] for row in csv.DictReader(handle)}
     missing = {model for model in declared if "model_" + model.replace(".", "_") not in granted}
     assert not missing, f"{module}: no access rule for {sorted(missing)}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_spanish_translation_is_complete(module):
+    polib = pytest.importorskip("polib")
+    i18n = ADDONS / module / "i18n"
+    assert (i18n / f"{module}.pot").is_file(), f"{module}: no i18n/{module}.pot template"
+    catalog = polib.pofile(str(i18n / "es.po"))
+    template = polib.pofile(str(i18n / f"{module}.pot"))
+    translated = {entry.msgid for entry in catalog if entry.msgstr and not entry.obsolete}
+    missing = [entry.msgid for entry in template if entry.msgid not in translated]
+    assert not missing, f"{module}: {len(missing)} terms untranslated in es.po, e.g. {missing[:3]}"
