@@ -1,1 +1,1 @@
-from . import test_crm_customer_segment
+from . import test_customer_metric
