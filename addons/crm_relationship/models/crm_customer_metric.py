@@ -1,3 +1,6 @@
+from datetime import datetime
+from datetime import time
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api
@@ -304,7 +307,7 @@ class CrmCustomerMetric(models.Model):
         """(partner, company) pairs whose metrics are missing or out of date: a sale order or
         customer invoice (payments update the invoice) changed after the last refresh, or the
         row was not refreshed today (recency and the 12-month window move every day)."""
-        day_start = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        day_start = datetime.combine(fields.Datetime.now().date(), time.min)  # UTC, as write_date
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(

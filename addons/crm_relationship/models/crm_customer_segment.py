@@ -134,25 +134,33 @@ class CrmCustomerSegment(models.Model):
         """
         if not metrics:
             return
-        metrics = metrics.sudo()  # classification is a system step, not a user's edit
+        self.env.flush_all()
+        state = self.env.execute_query(
+            SQL(
+                """SELECT id, company_id, segment_id, pinned_segment_id
+                     FROM crm_customer_metric WHERE id = ANY(%s)""",
+                metrics.ids,
+            )
+        )
+        by_company = {}
+        for metric_id, company_id, *_segments in state:
+            by_company.setdefault(company_id, set()).add(metric_id)
+        # classification is a system step over every customer, not a user's edit
         Metric = self.env["crm.customer.metric"].sudo()
         new_segment = {}
-        for company in metrics.company_id:
-            pending = metrics.filtered(lambda m: m.company_id == company)
-            segments = self.sudo().search([("company_id", "=", company.id)])
-            for segment in segments:
+        for company_id, pending in by_company.items():
+            for segment in self.sudo().search([("company_id", "=", company_id)]):
                 if not pending:
                     break
-                matched = Metric.search(
-                    segment._get_metric_domain() & Domain("id", "in", pending.ids)
-                )
-                new_segment.update(dict.fromkeys(matched.ids, segment.id))
-                pending -= matched
-        changes = []
-        for metric in metrics:
-            target = metric.pinned_segment_id.id or new_segment.get(metric.id) or None
-            if target != (metric.segment_id.id or None):
-                changes.append((metric.id, target))
+                domain = segment._get_metric_domain() & Domain("id", "in", list(pending))
+                matched = Metric.search(domain, order="id").ids
+                new_segment.update(dict.fromkeys(matched, segment.id))
+                pending.difference_update(matched)
+        changes = [
+            (metric_id, target)
+            for metric_id, _company, current, pinned in state
+            if (target := pinned or new_segment.get(metric_id)) != current
+        ]
         self._apply_segment_changes(changes, reason, note)
 
     @api.model

@@ -105,10 +105,7 @@ class ResPartner(models.Model):
         if operator not in ("in", "any"):
             return NotImplemented
         Metric = self.env["crm.customer.metric"]
-        if operator == "in":
-            metrics = Metric.browse(v for v in value if v)
-        else:
-            metrics = Metric.search(value)
+        metrics = Metric.browse(v for v in value if v) if operator == "in" else Metric.search(value)
         return [("commercial_partner_id", "in", metrics.partner_id.ids)]
 
     @api.depends("commercial_partner_id")
@@ -129,7 +126,7 @@ class ResPartner(models.Model):
         payments = dict(
             self.env["account.payment"]._read_group(
                 [
-                    ("partner_id", "child_of", commercial.ids),
+                    ("partner_id.commercial_partner_id", "in", commercial.ids),
                     ("partner_type", "=", "customer"),
                     ("state", "in", ("in_process", "paid")),
                 ],

@@ -49,12 +49,13 @@ class CrmSegmentPinWizard(models.TransientModel):
         if not metric:
             metric = Metric._refresh_metrics(partner.ids, self.company_id.ids, classify=False)
         # metrics are written only by the system; the manager right was checked above
+        pinned = bool(self.segment_id)
         metric.sudo().write(
             {
                 "pinned_segment_id": self.segment_id.id,
-                "pinned_by_id": self.segment_id and self.env.uid,
-                "pinned_date": self.segment_id and fields.Datetime.now(),
-                "pin_reason": self.segment_id and self.reason,
+                "pinned_by_id": self.env.uid if pinned else False,
+                "pinned_date": fields.Datetime.now() if pinned else False,
+                "pin_reason": self.reason if pinned else False,
             }
         )
         Segment = self.env["crm.customer.segment"]
