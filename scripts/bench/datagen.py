@@ -18,9 +18,10 @@ import contextlib
 import json
 import time
 
-import odoo
-from odoo import SUPERUSER_ID
+# Odoo 19: `odoo` is a namespace package; odoo.init patches libraries and fills it.
+import odoo.init
 from odoo import api
+from odoo.api import SUPERUSER_ID
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
