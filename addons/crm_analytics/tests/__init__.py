@@ -1,2 +1,5 @@
+from . import test_affinity
 from . import test_crm_service_level
+from . import test_customer_score
+from . import test_reports
 from . import test_web_client

@@ -134,3 +134,24 @@ def test_horizon_and_discount_rate_out_of_range_are_refused(bg_fit, horizon, rat
     gg = clv.GammaGammaFit(**TRUE_GG, loglik=0.0, n_customers=0)
     with pytest.raises(clv.CLVDataError):
         clv.discounted_clv(bg_fit, gg, [1], [5], [10], [100], horizon, rate)
+
+
+def test_logistic_fit_separates_buyers_and_auc_is_ranked():
+    from odoo.addons.crm_analytics.lib import propensity
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(5000, 2))
+    p = 1 / (1 + np.exp(-(-1 + 2 * X[:, 0])))
+    y = rng.random(5000) < p
+    fit = propensity.fit_logistic(X, y)
+    assert fit.weights[1] > 0.5 and abs(fit.weights[2]) < 0.2
+    assert propensity.auc(fit.predict(X), y) > 0.75
+    assert propensity.auc([0.1, 0.2, 0.3, 0.4], [0, 0, 1, 1]) == 1.0
+    assert propensity.auc([0.5, 0.5], [0, 1]) == 0.5
+
+
+def test_logistic_fit_refuses_a_single_class():
+    from odoo.addons.crm_analytics.lib import propensity
+
+    with pytest.raises(propensity.PropensityError, match="only buyers or only non-buyers"):
+        propensity.fit_logistic(np.ones((10, 2)), np.zeros(10))
