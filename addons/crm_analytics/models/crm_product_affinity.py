@@ -41,6 +41,13 @@ class CrmProductAffinity(models.Model):
         )
 
     @api.model
+    def _flush_sources(self):
+        """Write pending ORM changes of the tables the raw SQL reads."""
+        for model in ("sale.order", "sale.order.line", "product.product", "product.template"):
+            self.env[model].flush_model()
+        self.flush_model()
+
+    @api.model
     def _next_offer_query(self, company, partner_ids, max_rank=1):
         """SQL rows (partner_id, product_id, lift, rank): for each partner the products with
         the highest lift from what they bought in ``company``, not bought yet, for sale."""
@@ -85,6 +92,7 @@ class CrmProductAffinity(models.Model):
     @api.model
     def _next_offers(self, company, partner_ids, limit=5):
         """{partner_id: [product_id, ...]} best first."""
+        self._flush_sources()
         result = {}
         rows = self.env.execute_query(self._next_offer_query(company, partner_ids, limit))
         for partner_id, product_id, _lift, _rank in sorted(rows, key=lambda r: (r[0], r[3])):

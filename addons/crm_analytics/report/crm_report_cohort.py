@@ -14,6 +14,10 @@ class CrmReportCohort(models.Model):
     _description = "Customer Cohort Retention"
     _auto = False
     _order = "cohort_month desc, months_since"
+    _depends = {
+        "sale.order": ["state", "company_id", "partner_id", "date_order"],
+        "res.partner": ["commercial_partner_id"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     cohort_month = fields.Date("First Purchase Month", readonly=True)

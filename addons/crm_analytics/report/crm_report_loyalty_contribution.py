@@ -16,6 +16,20 @@ class CrmReportLoyaltyContribution(models.Model):
     _description = "Loyalty Program Contribution"
     _auto = False
     _order = "date desc"
+    _depends = {
+        "sale.order": [
+            "state",
+            "company_id",
+            "date_order",
+            "amount_untaxed",
+            "margin",
+            "currency_rate",
+        ],
+        "sale.order.line": ["order_id", "reward_id", "price_subtotal"],
+        "sale.order.coupon.points": ["order_id", "coupon_id", "points"],
+        "loyalty.card": ["program_id"],
+        "loyalty.reward": ["program_id"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)

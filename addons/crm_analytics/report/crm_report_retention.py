@@ -16,6 +16,10 @@ class CrmReportRetention(models.Model):
     _description = "Customer Retention and Churn"
     _auto = False
     _order = "month desc"
+    _depends = {
+        "sale.order": ["state", "company_id", "partner_id", "date_order"],
+        "res.partner": ["commercial_partner_id"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     month = fields.Date(readonly=True)
@@ -65,17 +69,20 @@ class CrmReportRetention(models.Model):
                 SELECT company_id, month, count(*) AS active, count(*) FILTER (WHERE first) AS new
                   FROM spells GROUP BY 1, 2
             )
-            SELECT row_number() OVER (ORDER BY a.company_id, a.month) AS id,
-                   a.company_id, a.month,
+            SELECT row_number() OVER (ORDER BY k.company_id, k.month) AS id,
+                   k.company_id, k.month,
                    COALESCE(b.base_customers, 0) AS base_customers,
                    COALESCE(b.churned, 0) AS churned_customers,
                    COALESCE(b.base_customers - b.churned, 0) AS retained_customers,
-                   a.new AS new_customers,
-                   a.active AS active_customers,
+                   COALESCE(a.new, 0) AS new_customers,
+                   COALESCE(a.active, 0) AS active_customers,
                    COALESCE(100.0 * (b.base_customers - b.churned) / NULLIF(b.base_customers, 0), 0)
                        AS retention_rate,
                    COALESCE(100.0 * b.churned / NULLIF(b.base_customers, 0), 0) AS churn_rate
-              FROM activity a
-              LEFT JOIN base b ON b.company_id = a.company_id AND b.month = a.month
+              FROM (SELECT company_id, month FROM activity
+                     UNION
+                    SELECT company_id, month FROM base) k
+              LEFT JOIN activity a ON a.company_id = k.company_id AND a.month = k.month
+              LEFT JOIN base b ON b.company_id = k.company_id AND b.month = k.month
             """
         )

@@ -16,6 +16,19 @@ class CrmReportSegmentRevenue(models.Model):
     _description = "Revenue and Margin per Segment"
     _auto = False
     _order = "date desc"
+    _depends = {
+        "sale.order": [
+            "state",
+            "company_id",
+            "partner_id",
+            "date_order",
+            "amount_untaxed",
+            "margin",
+            "currency_rate",
+        ],
+        "res.partner": ["commercial_partner_id"],
+        "crm.customer.score": ["partner_id", "company_id", "rfm_segment", "churn_band"],
+    }
 
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)

@@ -1,0 +1,68 @@
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import TODAY
+from .common import CrmAnalyticsCase
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestReports(CrmAnalyticsCase):
+    def _company_domain(self):
+        return [("company_id", "=", self.company.id)]
+
+    def test_cohort_sizes_add_up_to_the_customers(self):
+        rows = self.env["crm.report.cohort"].search(
+            [*self._company_domain(), ("months_since", "=", 0)]
+        )
+        self.assertEqual(sum(rows.mapped("customers")), len(self.customers))
+        self.assertTrue(all(r.retention_rate == 100 for r in rows))
+
+    def test_retention_counts_are_consistent(self):
+        rows = self.env["crm.report.retention"].search(self._company_domain())
+        self.assertEqual(sum(rows.mapped("new_customers")), len(self.customers))
+        for row in rows:
+            self.assertEqual(row.retained_customers + row.churned_customers, row.base_customers)
+            self.assertLessEqual(row.churn_rate, 100)
+
+    def test_one_time_buyer_churns_twelve_months_after_the_purchase(self):
+        customer = self.env["res.partner"].create({"name": "Cliente Único Test"})
+        company = self.env["res.company"].create({"name": "Tienda Churn Test"})
+        for date in ("2024-01-15", "2025-03-10"):
+            self.env["sale.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": company.id,
+                    "state": "sale",
+                    "date_order": date,
+                    "order_line": [(0, 0, {"product_id": self.products[0].id})],
+                }
+            )
+        rows = self.env["crm.report.retention"].search([("company_id", "=", company.id)])
+        churn = {str(r.month): r.churned_customers for r in rows if r.churned_customers}
+        self.assertEqual(churn, {"2025-01-01": 1})
+        base = {str(r.month): r.base_customers for r in rows}
+        self.assertEqual((base["2024-01-01"], base["2024-12-01"], base["2025-03-01"]), (0, 1, 0))
+
+    def test_revenue_per_segment_matches_the_orders(self):
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        groups = self.env["crm.report.segment.revenue"]._read_group(
+            self._company_domain(), ["rfm_segment"], ["revenue:sum"]
+        )
+        total = sum(revenue for _segment, revenue in groups)
+        self.assertAlmostEqual(total, sum(self.orders.mapped("amount_untaxed")), places=0)
+        self.assertNotIn(False, [segment for segment, _revenue in groups])
+
+    def test_loyalty_contribution_splits_orders_with_and_without_program(self):
+        rows = self.env["crm.report.loyalty.contribution"].search(self._company_domain())
+        self.assertEqual(len(rows), len(self.orders))
+        self.assertFalse(any(rows.mapped("with_program")))
+
+    def test_average_clv_trend_has_one_point_per_fit(self):
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        trend = self.env["crm.clv.model"]._read_group(
+            [*self._company_domain(), ("state", "=", "done")], ["fit_date:month"], ["avg_clv:avg"]
+        )
+        self.assertEqual(len(trend), 1)
+        self.assertGreater(trend[0][1], 0)
