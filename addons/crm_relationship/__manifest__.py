@@ -9,7 +9,10 @@
     "data": [
         "security/crm_relationship_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "wizards/crm_segment_pin_wizard_views.xml",
         "views/crm_customer_segment_views.xml",
+        "views/crm_customer_metric_views.xml",
         "views/res_partner_views.xml",
         "views/crm_relationship_menus.xml",
     ],

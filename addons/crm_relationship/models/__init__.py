@@ -1,1 +1,4 @@
+from . import crm_customer_metric
 from . import crm_customer_segment
+from . import crm_customer_segment_history
+from . import res_partner

@@ -1,0 +1,366 @@
+from datetime import datetime
+from datetime import time
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+# Partners refreshed per statement by the cron: big enough to stay set-based, small enough to
+# commit often and resume after an interruption.
+CRON_BATCH_SIZE = 5000
+
+
+class CrmCustomerMetric(models.Model):
+    """Behaviour of one commercial partner in one company (the CRM data registry).
+
+    Rows are written only by `_refresh_metrics` (one SQL statement per batch, upserted on
+    (partner_id, company_id)); amounts are in the company currency. `segment_id` is written by
+    the classification that follows every refresh, `pinned_segment_id` by managers.
+    """
+
+    _name = "crm.customer.metric"
+    _description = "Customer Metrics"
+    _order = "revenue_12m desc, id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    first_order_date = fields.Date(readonly=True)
+    last_order_date = fields.Date(readonly=True)
+    order_count = fields.Integer(string="Confirmed Orders", readonly=True)
+    invoice_count = fields.Integer(string="Invoices", readonly=True)
+    revenue_total = fields.Monetary(
+        string="Invoiced Revenue", readonly=True, help="Untaxed, net of credit notes, all time."
+    )
+    revenue_12m = fields.Monetary(
+        string="Revenue (12 months)",
+        readonly=True,
+        help="Untaxed invoiced revenue net of credit notes over the last 12 months.",
+    )
+    average_ticket = fields.Monetary(
+        readonly=True, help="Untaxed amount of the confirmed orders divided by their number."
+    )
+    orders_per_month = fields.Float(readonly=True, digits=(16, 2), aggregator="avg")
+    mean_days_between_orders = fields.Float(readonly=True, digits=(16, 1), aggregator="avg")
+    days_since_last_order = fields.Integer(
+        string="Days Since Last Purchase", readonly=True, aggregator="avg"
+    )
+    margin_total = fields.Monetary(string="Gross Margin", readonly=True)
+    margin_percent = fields.Float(string="Margin %", readonly=True, aggregator="avg")
+    avg_days_late = fields.Float(
+        string="Average Days Late",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Days between due date and payment, weighted by the amount paid.",
+    )
+    on_time_ratio = fields.Float(
+        string="Paid On Time",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the invoices due or paid whose payments all arrived by the due date.",
+    )
+    overdue_amount = fields.Monetary(readonly=True)
+    oldest_overdue_days = fields.Integer(readonly=True, aggregator="max")
+    preferred_team_id = fields.Many2one("crm.team", string="Preferred Sales Team", readonly=True)
+    preferred_medium_id = fields.Many2one("utm.medium", string="Preferred Channel", readonly=True)
+    lang = fields.Selection(related="partner_id.lang")
+    property_payment_term_id = fields.Many2one(
+        related="partner_id.property_payment_term_id", string="Payment Terms"
+    )
+    category_id = fields.Many2many(related="partner_id.category_id", string="Tags")
+    segment_id = fields.Many2one(
+        "crm.customer.segment", readonly=True, index=True, check_company=True
+    )
+    segment_color = fields.Integer(related="segment_id.color")
+    pinned_segment_id = fields.Many2one(
+        "crm.customer.segment", string="Pinned Segment", readonly=True, check_company=True
+    )
+    pinned_by_id = fields.Many2one("res.users", string="Pinned By", readonly=True)
+    pinned_date = fields.Datetime(string="Pinned On", readonly=True)
+    pin_reason = fields.Char(readonly=True)
+    refreshed_at = fields.Datetime(readonly=True, index=True)
+
+    _partner_company_uniq = models.UniqueIndex(
+        "(partner_id, company_id)", "A customer has one metrics row per company."
+    )
+    _counts_positive = models.Constraint(
+        "CHECK (order_count >= 0 AND invoice_count >= 0)", "Counts cannot be negative."
+    )
+
+    @api.constrains("segment_id", "pinned_segment_id", "company_id")
+    def _check_segment_company(self):
+        for metric in self:
+            segments = metric.segment_id | metric.pinned_segment_id
+            if segments.company_id - metric.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "The segment of %(partner)s must belong to %(company)s.",
+                        partner=metric.partner_id.display_name,
+                        company=metric.company_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------------ refresh
+    def _metric_sql(self, company_ids, partner_ids=None):
+        """The SELECT computing every metric per (commercial partner, company).
+
+        One pass over confirmed sale orders, posted customer invoices/credit notes, their
+        receivable lines and the partial reconciliations paying them. `partner_ids` limits it to
+        those commercial partners (always one row per partner and company then, even with no
+        documents); without it, every pair that has documents or an existing row.
+        """
+        today = fields.Date.context_today(self)
+        since_12m = today - relativedelta(months=12)
+        if partner_ids is None:
+            so_filter = inv_filter = SQL("TRUE")
+            keys = SQL(
+                """SELECT partner_id, company_id FROM so
+                   UNION SELECT partner_id, company_id FROM inv
+                   UNION SELECT partner_id, company_id FROM crm_customer_metric
+                          WHERE company_id = ANY(%(companies)s)""",
+                companies=list(company_ids),
+            )
+        else:
+            so_filter = SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            inv_filter = SQL("am.commercial_partner_id = ANY(%s)", list(partner_ids))
+            keys = SQL(
+                "SELECT pa.id AS partner_id, co.id AS company_id"
+                " FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)",
+                list(partner_ids),
+                list(company_ids),
+            )
+        return SQL(
+            """
+            WITH so AS (
+                SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                       min(so.date_order)::date AS first_order_date,
+                       max(so.date_order)::date AS last_order_date,
+                       count(*) AS order_count,
+                       sum(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount,
+                       sum(so.margin / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS margin,
+                       mode() WITHIN GROUP (ORDER BY so.team_id) AS team_id,
+                       mode() WITHIN GROUP (ORDER BY so.medium_id) AS medium_id
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale' AND so.company_id = ANY(%(companies)s) AND %(so_filter)s
+                 GROUP BY 1, 2
+            ), inv AS (
+                SELECT am.commercial_partner_id AS partner_id, am.company_id,
+                       count(*) FILTER (WHERE am.move_type = 'out_invoice') AS invoice_count,
+                       sum(am.amount_untaxed_signed) AS revenue_total,
+                       sum(am.amount_untaxed_signed)
+                           FILTER (WHERE am.invoice_date > %(since_12m)s) AS revenue_12m
+                  FROM account_move am
+                 WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+                   AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
+                 GROUP BY 1, 2
+            ), rec AS (
+                SELECT am.commercial_partner_id AS partner_id, am.company_id, am.id AS move_id,
+                       aml.id AS line_id, aml.date_maturity, aml.amount_residual,
+                       aml.amount_residual > 0 AND aml.date_maturity < %(today)s AS overdue
+                  FROM account_move am
+                  JOIN account_move_line aml
+                    ON aml.move_id = am.id AND aml.display_type = 'payment_term'
+                 WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
+                   AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
+            ), paid AS (
+                SELECT rec.partner_id, rec.company_id, rec.line_id, part.amount,
+                       GREATEST(cpl.date - rec.date_maturity, 0) AS days_late
+                  FROM rec
+                  JOIN account_partial_reconcile part ON part.debit_move_id = rec.line_id
+                  JOIN account_move_line cpl ON cpl.id = part.credit_move_id
+                  JOIN account_move cpm ON cpm.id = cpl.move_id
+                 WHERE cpm.move_type != 'out_refund'
+            ), pay AS (
+                SELECT partner_id, company_id,
+                       sum(amount * days_late) / NULLIF(sum(amount), 0) AS avg_days_late
+                  FROM paid GROUP BY 1, 2
+            ), judged AS (
+                SELECT rec.partner_id, rec.company_id, rec.move_id,
+                       bool_and(COALESCE(pl.max_late, 0) = 0 AND NOT rec.overdue) AS on_time
+                  FROM rec
+                  LEFT JOIN (SELECT line_id, max(days_late) AS max_late FROM paid GROUP BY 1) pl
+                    ON pl.line_id = rec.line_id
+                 WHERE pl.line_id IS NOT NULL OR rec.overdue
+                 GROUP BY 1, 2, 3
+            ), punct AS (
+                SELECT partner_id, company_id,
+                       count(*) FILTER (WHERE on_time)::float / count(*) AS on_time_ratio
+                  FROM judged GROUP BY 1, 2
+            ), ovd AS (
+                SELECT partner_id, company_id, sum(amount_residual) AS overdue_amount,
+                       %(today)s - min(date_maturity) AS oldest_overdue_days
+                  FROM rec WHERE overdue GROUP BY 1, 2
+            ), keys AS (%(keys)s)
+            SELECT k.partner_id, k.company_id,
+                   so.first_order_date, so.last_order_date,
+                   COALESCE(so.order_count, 0) AS order_count,
+                   COALESCE(inv.invoice_count, 0) AS invoice_count,
+                   COALESCE(inv.revenue_total, 0) AS revenue_total,
+                   COALESCE(inv.revenue_12m, 0) AS revenue_12m,
+                   COALESCE(so.amount / so.order_count, 0) AS average_ticket,
+                   COALESCE(so.order_count / GREATEST(
+                       (%(today)s - so.first_order_date) / 30.4375, 1), 0) AS orders_per_month,
+                   CASE WHEN so.order_count > 1
+                        THEN (so.last_order_date - so.first_order_date)::float
+                             / (so.order_count - 1) END AS mean_days_between_orders,
+                   %(today)s - so.last_order_date AS days_since_last_order,
+                   COALESCE(so.margin, 0) AS margin_total,
+                   COALESCE(so.margin / NULLIF(so.amount, 0), 0) AS margin_percent,
+                   COALESCE(pay.avg_days_late, 0) AS avg_days_late,
+                   punct.on_time_ratio,
+                   COALESCE(ovd.overdue_amount, 0) AS overdue_amount,
+                   COALESCE(ovd.oldest_overdue_days, 0) AS oldest_overdue_days,
+                   so.team_id AS preferred_team_id, so.medium_id AS preferred_medium_id
+              FROM keys k
+              LEFT JOIN so ON so.partner_id = k.partner_id AND so.company_id = k.company_id
+              LEFT JOIN inv ON inv.partner_id = k.partner_id AND inv.company_id = k.company_id
+              LEFT JOIN pay ON pay.partner_id = k.partner_id AND pay.company_id = k.company_id
+              LEFT JOIN punct ON punct.partner_id = k.partner_id AND punct.company_id = k.company_id
+              LEFT JOIN ovd ON ovd.partner_id = k.partner_id AND ovd.company_id = k.company_id
+            """,
+            companies=list(company_ids),
+            so_filter=so_filter,
+            inv_filter=inv_filter,
+            keys=keys,
+            today=today,
+            since_12m=since_12m,
+        )
+
+    @api.model
+    def _metric_columns(self):
+        """Columns filled by `_metric_sql`, in its order (hook for extensions)."""
+        return [
+            "partner_id",
+            "company_id",
+            "first_order_date",
+            "last_order_date",
+            "order_count",
+            "invoice_count",
+            "revenue_total",
+            "revenue_12m",
+            "average_ticket",
+            "orders_per_month",
+            "mean_days_between_orders",
+            "days_since_last_order",
+            "margin_total",
+            "margin_percent",
+            "avg_days_late",
+            "on_time_ratio",
+            "overdue_amount",
+            "oldest_overdue_days",
+            "preferred_team_id",
+            "preferred_medium_id",
+        ]
+
+    @api.model
+    def _refresh_metrics(self, partner_ids=None, company_ids=None, classify=True):
+        """Recompute the metrics of `partner_ids` (commercial partners; None = everyone) in
+        `company_ids` (default: the allowed companies) with one upsert, then classify them.
+
+        Returns the refreshed metrics (a recordset).
+        """
+        company_ids = list(company_ids or self.env.companies.ids)
+        if partner_ids is not None:
+            partner_ids = list(partner_ids)
+            if not partner_ids:
+                return self.browse()
+        self.env.flush_all()
+        columns = self._metric_columns()
+        updates = SQL(", ").join(
+            SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns[2:]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """INSERT INTO crm_customer_metric (%(cols)s, refreshed_at,
+                                                    create_uid, create_date, write_uid, write_date)
+                   SELECT m.*, now() AT TIME ZONE 'UTC',
+                          %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                     FROM (%(select)s) AS m
+                   ON CONFLICT (partner_id, company_id) DO UPDATE
+                      SET %(updates)s, refreshed_at = EXCLUDED.refreshed_at,
+                          write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                   RETURNING id""",
+                cols=SQL(", ").join(SQL.identifier(c) for c in columns),
+                select=self._metric_sql(company_ids, partner_ids),
+                uid=self.env.uid,
+                updates=updates,
+            )
+        )
+        self.invalidate_model()
+        metrics = self.browse(row[0] for row in rows)
+        if classify:
+            self.env["crm.customer.segment"]._classify_metrics(metrics)
+        return metrics
+
+    @api.model
+    def _get_stale_keys(self, company_ids):
+        """(partner, company) pairs whose metrics are missing or out of date: a sale order or
+        customer invoice (payments update the invoice) changed after the last refresh, or the
+        row was not refreshed today (recency and the 12-month window move every day)."""
+        day_start = datetime.combine(fields.Datetime.now().date(), time.min)  # UTC, as write_date
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH docs AS (
+                    SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                           max(so.write_date) AS changed
+                      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.company_id = ANY(%(companies)s) AND so.state != 'draft'
+                     GROUP BY 1, 2
+                    UNION ALL
+                    SELECT am.commercial_partner_id, am.company_id, max(am.write_date)
+                      FROM account_move am
+                     WHERE am.company_id = ANY(%(companies)s)
+                       AND am.move_type IN ('out_invoice', 'out_refund')
+                       AND am.state != 'draft' AND am.commercial_partner_id IS NOT NULL
+                     GROUP BY 1, 2
+                )
+                SELECT d.partner_id, d.company_id
+                  FROM docs d
+                  LEFT JOIN crm_customer_metric m
+                    ON m.partner_id = d.partner_id AND m.company_id = d.company_id
+                 WHERE m.id IS NULL OR m.refreshed_at < d.changed
+                UNION
+                SELECT partner_id, company_id FROM crm_customer_metric
+                 WHERE company_id = ANY(%(companies)s) AND refreshed_at < %(day_start)s
+                ORDER BY 2, 1
+                """,
+                companies=list(company_ids),
+                day_start=day_start,
+            )
+        )
+        return rows
+
+    # ------------------------------------------------------------------ cron
+    @api.model
+    def _cron_refresh_metrics(self):
+        """Refresh the stale metrics of every company in batches, committing each batch.
+
+        Resumable: a refreshed row is no longer stale, so an interrupted run continues where
+        it stopped.
+        """
+        companies = self.env["res.company"].search([])
+        keys = self._get_stale_keys(companies.ids)
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(keys))
+        by_company = {}
+        for partner_id, company_id in keys:
+            by_company.setdefault(company_id, []).append(partner_id)
+        for company_id, partner_ids in by_company.items():
+            company_env = self.with_company(company_id)
+            for start in range(0, len(partner_ids), CRON_BATCH_SIZE):
+                batch = partner_ids[start : start + CRON_BATCH_SIZE]
+                company_env._refresh_metrics(batch, [company_id])
+                if not cron._commit_progress(len(batch)):
+                    return

@@ -1,0 +1,188 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.fields import Domain
+
+CRM_USER = "crm_relationship.group_user"
+INVOICE_GROUPS = "account.group_account_invoice,account.group_account_readonly"
+
+
+class ResPartner(models.Model):
+    """The customer's segment and metrics in the current company, for the Customer 360° page."""
+
+    _inherit = "res.partner"
+
+    crm_segment_id = fields.Many2one(
+        "crm.customer.segment",
+        string="Segment",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        groups="crm_relationship.group_user",
+        help="Segment of this customer in the current company, set by the classification.",
+    )
+    crm_metric_id = fields.Many2one(
+        "crm.customer.metric",
+        string="Customer Metrics",
+        compute="_compute_crm_metric_id",
+        search="_search_crm_metric_id",
+        groups="crm_relationship.group_user",
+    )
+    # Key metrics of the current company, for the Customer 360° page (one read of the row).
+    crm_currency_id = fields.Many2one(
+        related="crm_metric_id.currency_id", string="Metrics Currency", groups=CRM_USER
+    )
+    crm_pinned_segment_id = fields.Many2one(
+        related="crm_metric_id.pinned_segment_id", groups=CRM_USER
+    )
+    crm_pinned_by_id = fields.Many2one(related="crm_metric_id.pinned_by_id", groups=CRM_USER)
+    crm_pinned_date = fields.Datetime(related="crm_metric_id.pinned_date", groups=CRM_USER)
+    crm_pin_reason = fields.Char(related="crm_metric_id.pin_reason", groups=CRM_USER)
+    crm_first_order_date = fields.Date(related="crm_metric_id.first_order_date", groups=CRM_USER)
+    crm_last_order_date = fields.Date(related="crm_metric_id.last_order_date", groups=CRM_USER)
+    crm_order_count = fields.Integer(related="crm_metric_id.order_count", groups=CRM_USER)
+    crm_revenue_total = fields.Monetary(
+        related="crm_metric_id.revenue_total", currency_field="crm_currency_id", groups=CRM_USER
+    )
+    crm_revenue_12m = fields.Monetary(
+        related="crm_metric_id.revenue_12m", currency_field="crm_currency_id", groups=CRM_USER
+    )
+    crm_average_ticket = fields.Monetary(
+        related="crm_metric_id.average_ticket", currency_field="crm_currency_id", groups=CRM_USER
+    )
+    crm_orders_per_month = fields.Float(related="crm_metric_id.orders_per_month", groups=CRM_USER)
+    crm_mean_days_between_orders = fields.Float(
+        related="crm_metric_id.mean_days_between_orders", groups=CRM_USER
+    )
+    crm_days_since_last_order = fields.Integer(
+        related="crm_metric_id.days_since_last_order", groups=CRM_USER
+    )
+    crm_margin_total = fields.Monetary(
+        related="crm_metric_id.margin_total", currency_field="crm_currency_id", groups=CRM_USER
+    )
+    crm_margin_percent = fields.Float(related="crm_metric_id.margin_percent", groups=CRM_USER)
+    crm_avg_days_late = fields.Float(related="crm_metric_id.avg_days_late", groups=CRM_USER)
+    crm_on_time_ratio = fields.Float(related="crm_metric_id.on_time_ratio", groups=CRM_USER)
+    crm_overdue_amount = fields.Monetary(
+        related="crm_metric_id.overdue_amount", currency_field="crm_currency_id", groups=CRM_USER
+    )
+    crm_oldest_overdue_days = fields.Integer(
+        related="crm_metric_id.oldest_overdue_days", groups=CRM_USER
+    )
+    crm_preferred_team_id = fields.Many2one(
+        related="crm_metric_id.preferred_team_id", groups=CRM_USER
+    )
+    crm_preferred_medium_id = fields.Many2one(
+        related="crm_metric_id.preferred_medium_id", groups=CRM_USER
+    )
+    crm_refreshed_at = fields.Datetime(related="crm_metric_id.refreshed_at", groups=CRM_USER)
+    crm_segment_history_ids = fields.One2many(
+        "crm.customer.segment.history",
+        "partner_id",
+        string="Segment History",
+        readonly=True,
+        groups="crm_relationship.group_user",
+    )
+    crm_invoice_count = fields.Integer(
+        string="Customer Invoices", compute="_compute_crm_document_counts", groups=INVOICE_GROUPS
+    )
+    crm_payment_count = fields.Integer(
+        string="Customer Payments", compute="_compute_crm_document_counts", groups=INVOICE_GROUPS
+    )
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company")
+    def _compute_crm_metric_id(self):
+        commercial = self.commercial_partner_id
+        metrics = self.env["crm.customer.metric"].search(
+            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)]
+        )
+        by_partner = {metric.partner_id: metric for metric in metrics}
+        for partner in self:
+            partner.crm_metric_id = by_partner.get(partner.commercial_partner_id, False)
+
+    def _search_crm_metric_id(self, operator, value):
+        if operator not in ("in", "any"):
+            return NotImplemented
+        Metric = self.env["crm.customer.metric"]
+        metrics = Metric.browse(v for v in value if v) if operator == "in" else Metric.search(value)
+        return [("commercial_partner_id", "in", metrics.partner_id.ids)]
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company", "allowed_company_ids")
+    def _compute_crm_document_counts(self):
+        commercial = self.commercial_partner_id
+        invoices = dict(
+            self.env["account.move"]._read_group(
+                [
+                    ("commercial_partner_id", "in", commercial.ids),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("state", "=", "posted"),
+                ],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
+        payments = dict(
+            self.env["account.payment"]._read_group(
+                [
+                    ("partner_id.commercial_partner_id", "in", commercial.ids),
+                    ("partner_type", "=", "customer"),
+                    ("state", "in", ("in_process", "paid")),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.crm_invoice_count = invoices.get(partner.commercial_partner_id, 0)
+            partner.crm_payment_count = sum(
+                count
+                for payer, count in payments.items()
+                if payer.commercial_partner_id == partner.commercial_partner_id
+            )
+
+    # ------------------------------------------------------------------ actions
+    def action_crm_refresh_metrics(self):
+        """Recompute the metrics and segment of these customers in the current company."""
+        self.env["crm.customer.metric"]._refresh_metrics(
+            self.commercial_partner_id.ids, self.env.company.ids
+        )
+        return True
+
+    def action_crm_pin_segment(self):
+        """Open the wizard that pins the customer to a segment (managers)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Pin to a Segment"),
+            "res_model": "crm.segment.pin.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_crm_view_payments(self):
+        """Customer payments of this customer and its contacts."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_payments")
+        action["domain"] = list(
+            Domain("partner_id", "child_of", self.commercial_partner_id.id)
+            & Domain("partner_type", "=", "customer")
+        )
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_crm_view_invoices(self):
+        """Posted invoices and credit notes of this customer."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+        ]
+        action["context"] = {"default_move_type": "out_invoice"}
+        return action

@@ -1,0 +1,95 @@
+from odoo.fields import Date
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CrmRelationshipCommon(AccountTestInvoicingCommon):
+    """A fresh company with its chart of accounts, a customer with a contact, CRM users and a
+    helper to build posted invoices, payments and confirmed orders on chosen dates."""
+
+    @classmethod
+    def get_default_groups(cls):
+        # the test environment's user also sells (orders) and manages CRM segments
+        return (
+            super().get_default_groups()
+            | cls.quick_ref("sales_team.group_sale_manager")
+            | cls.quick_ref("crm_relationship.group_manager")
+        )
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.Metric = cls.env["crm.customer.metric"]
+        cls.Segment = cls.env["crm.customer.segment"]
+        cls.History = cls.env["crm.customer.segment.history"]
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Comercial Andes Test Ltda", "is_company": True}
+        )
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Camila Rojas Test", "parent_id": cls.customer.id}
+        )
+        cls.other_customer = cls.env["res.partner"].create(
+            {"name": "Distribuidora Maule Test", "is_company": True}
+        )
+        cls.crm_user = new_test_user(
+            cls.env,
+            login="crm_rel_user",
+            groups="base.group_user,crm_relationship.group_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+        cls.crm_manager = new_test_user(
+            cls.env,
+            login="crm_rel_manager",
+            groups="base.group_user,crm_relationship.group_manager",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+
+    @classmethod
+    def _invoice(cls, partner, amount, invoice_date, due_date=None, move_type="out_invoice", **kw):
+        """A posted customer invoice (or credit note) of `amount` untaxed, without taxes."""
+        invoice = cls._create_invoice_one_line(
+            price_unit=amount,
+            tax_ids=[],
+            partner_id=partner.id,
+            move_type=move_type,
+            invoice_date=Date.to_date(invoice_date),
+            invoice_date_due=due_date and Date.to_date(due_date),
+            **kw,
+        )
+        invoice.action_post()
+        return invoice
+
+    @classmethod
+    def _pay(cls, invoice, amount, payment_date):
+        """Register a customer payment of `amount` on `invoice` dated `payment_date`."""
+        return cls._register_payment(
+            invoice, amount=amount, payment_date=Date.to_date(payment_date)
+        )
+
+    @classmethod
+    def _order(cls, partner, price, date_order, cost=None):
+        """A confirmed sale order of one unit of product_a at `price`, dated `date_order`."""
+        order = cls._create_sale_order_one_line(
+            price_unit=price, product_id=cls.product_a, tax_ids=[], partner_id=partner.id
+        )
+        if cost is not None:
+            order.order_line.purchase_price = cost
+        order.date_order = f"{date_order} 10:00:00"
+        return order
+
+    def _refresh(self, partners=None, **kw):
+        partners = partners if partners is not None else self.customer | self.other_customer
+        self.Metric._refresh_metrics(partners.ids, self.company.ids, **kw)
+        return self.Metric.search(
+            [("partner_id", "in", partners.ids), ("company_id", "=", self.company.id)]
+        )
+
+    def _segment(self, name, domain, sequence=10, **kw):
+        return self.Segment.create(
+            {"name": name, "domain": domain, "sequence": sequence, "company_id": self.company.id}
+            | kw
+        )

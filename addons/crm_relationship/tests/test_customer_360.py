@@ -1,0 +1,64 @@
+from odoo.tests import tagged
+from odoo.tests import warmup
+
+from .common import CrmRelationshipCommon
+
+RELATIONAL = ("many2one", "one2many", "many2many")
+
+
+@tagged("post_install", "-at_install")
+class TestCustomer360(CrmRelationshipCommon):
+    """The partner form with the Customer 360° page loads in a bounded number of queries."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Segment.create({"name": "Test All", "domain": "[]"})
+        # two customers without contacts, one with a long history, one with a single invoice
+        Partner = cls.env["res.partner"]
+        cls.big = Partner.create({"name": "Multitienda Test", "is_company": True})
+        cls.small = Partner.create({"name": "Almacén Test", "is_company": True})
+        for day in range(1, 21):
+            invoice = cls._invoice(cls.big, 100 * day, f"2026-03-{day:02d}", "2026-04-30")
+            if day % 2:
+                cls._pay(invoice, 50 * day, f"2026-04-{day:02d}")
+        cls._invoice(cls.small, 100, "2026-03-01", "2026-04-30")
+        cls.Metric._refresh_metrics((cls.big | cls.small).ids, cls.company.ids)
+        views = cls.env["res.partner"].get_views([(False, "form")])
+        cls.form_fields = views["models"]["res.partner"]["fields"]
+
+    def _load_form(self, partner):
+        """Read the partner as the web client does for its form view, from a cold cache."""
+        spec = {}
+        for name, description in self.form_fields.items():
+            if description["type"] in RELATIONAL:
+                spec[name] = {"fields": {"display_name": {}}}
+                if description["type"] != "many2one":
+                    spec[name]["limit"] = 40
+            else:
+                spec[name] = {}
+        self.env.invalidate_all()
+        return partner.web_read(spec)
+
+    def test_form_shows_the_360_fields(self):
+        self.assertIn("crm_segment_history_ids", self.form_fields)
+        data = self._load_form(self.big)[0]
+        self.assertEqual(data["crm_order_count"], 0)
+        self.assertAlmostEqual(data["crm_revenue_total"], sum(100 * d for d in range(1, 21)))
+        self.assertEqual(len(data["crm_segment_history_ids"]), 1)
+        self.assertEqual(data["crm_invoice_count"], 20)
+
+    def test_query_count_does_not_grow_with_the_customers_history(self):
+        self._load_form(self.big)  # warm the registry-level caches
+        self._load_form(self.small)
+        counts = []
+        for partner in (self.small, self.big):
+            before = self.env.cr.sql_log_count
+            self._load_form(partner)
+            counts.append(self.env.cr.sql_log_count - before)
+        self.assertEqual(counts[0], counts[1])
+
+    @warmup
+    def test_form_of_a_customer_with_many_invoices_stays_under_60_queries(self):
+        with self.assertQueryCount(60):
+            self._load_form(self.big)

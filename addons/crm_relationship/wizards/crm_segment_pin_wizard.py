@@ -1,0 +1,69 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+
+
+class CrmSegmentPinWizard(models.TransientModel):
+    """Pin a customer to a segment (or release the pin) with a reason, in one company."""
+
+    _name = "crm.segment.pin.wizard"
+    _description = "Pin Customer to Segment"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    segment_id = fields.Many2one(
+        "crm.customer.segment",
+        string="Segment",
+        domain="[('company_id', '=', company_id)]",
+        help="Leave empty to release the pin: the rules decide again.",
+    )
+    reason = fields.Char(required=True)
+
+    @api.constrains("segment_id", "company_id")
+    def _check_segment_company(self):
+        for wizard in self:
+            if wizard.segment_id and wizard.segment_id.company_id != wizard.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(segment)s belongs to %(other)s, not to %(company)s.",
+                        segment=wizard.segment_id.name,
+                        other=wizard.segment_id.company_id.name,
+                        company=wizard.company_id.name,
+                    )
+                )
+
+    def action_apply(self):
+        """Store the pin on the customer's metrics row and reclassify it (history: manual)."""
+        self.ensure_one()
+        if not self.env.user.has_group("crm_relationship.group_manager"):
+            raise UserError(self.env._("Only CRM managers can pin customers to a segment."))
+        partner = self.partner_id.commercial_partner_id
+        Metric = self.env["crm.customer.metric"]
+        metric = Metric.search(
+            [("partner_id", "=", partner.id), ("company_id", "=", self.company_id.id)]
+        )
+        if not metric:
+            metric = Metric._refresh_metrics(partner.ids, self.company_id.ids, classify=False)
+        # metrics are written only by the system; the manager right was checked above
+        pinned = bool(self.segment_id)
+        metric.sudo().write(
+            {
+                "pinned_segment_id": self.segment_id.id,
+                "pinned_by_id": self.env.uid if pinned else False,
+                "pinned_date": fields.Datetime.now() if pinned else False,
+                "pin_reason": self.reason if pinned else False,
+            }
+        )
+        Segment = self.env["crm.customer.segment"]
+        if self.segment_id:
+            if metric.segment_id != self.segment_id:
+                Segment._apply_segment_changes(
+                    [(metric.id, self.segment_id.id)], "manual", self.reason
+                )
+        else:
+            Segment._classify_metrics(metric, "manual", self.reason)
+        return {"type": "ir.actions.act_window_close"}

@@ -1,0 +1,162 @@
+"""Benchmark of crm_relationship: full metrics refresh, classification, the 360° form.
+
+    bash scripts/bench.sh relationship        (100,000 customers, 1,000,000 invoice lines)
+
+Prints the full refresh time, the classification time, the ratio of the full refresh to one
+plain SQL aggregate over the same invoice lines (measured in the same run), the cost of the
+incremental staleness check, and the number of queries that load the partner form of a customer
+with 10,000 invoices. That customer is built inside a transaction that is rolled back, so the
+shared data set stays as datagen made it.
+"""
+
+import argparse
+import time
+
+from datagen import ensure_dataset
+from datagen import open_env
+
+from odoo.tools import SQL
+
+SEGMENTS = [
+    ("Premium", 10, "[('revenue_12m', '>', 1000000)]"),
+    ("Late payer", 20, "['|', ('avg_days_late', '>', 15), ('oldest_overdue_days', '>', 30)]"),
+    ("Frequent", 30, "[('orders_per_month', '>=', 1), ('days_since_last_order', '<=', 60)]"),
+    ("At risk", 40, "[('order_count', '>', 0), ('days_since_last_order', '>', 120)]"),
+    ("Regular", 100, "[]"),
+]
+BIG_CUSTOMER_INVOICES = 10_000
+RELATIONAL = ("many2one", "one2many", "many2many")
+
+
+def timed(function, *args, **kwargs):
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def plain_aggregate(env, company_id):
+    """The baseline: one GROUP BY over every posted customer invoice line of the company."""
+    env.cr.execute(
+        SQL(
+            """SELECT am.commercial_partner_id, count(*), sum(aml.balance), max(aml.date)
+                 FROM account_move_line aml
+                 JOIN account_move am ON am.id = aml.move_id
+                WHERE am.state = 'posted' AND am.company_id = %s
+                  AND am.move_type IN ('out_invoice', 'out_refund')
+                  AND aml.display_type = 'product'
+                GROUP BY am.commercial_partner_id""",
+            company_id,
+        )
+    )
+    return len(env.cr.fetchall())
+
+
+def ensure_segments(env, company):
+    Segment = env["crm.customer.segment"].with_company(company)
+    for name, sequence, domain in SEGMENTS:
+        if not Segment.search([("name", "=", name), ("company_id", "=", company.id)]):
+            Segment.create(
+                {"name": name, "sequence": sequence, "domain": domain, "company_id": company.id}
+            )
+
+
+def form_queries(env, partner):
+    """Queries of reading `partner` as the web client does for the form view (cold cache)."""
+    Partner = env["res.partner"]
+    fields = Partner.get_views([(False, "form")])["models"]["res.partner"]["fields"]
+    spec = {}
+    for name, description in fields.items():
+        spec[name] = {}
+        if description["type"] in RELATIONAL:
+            spec[name] = {"fields": {"display_name": {}}}
+            if description["type"] != "many2one":
+                spec[name]["limit"] = 40
+    partner.web_read(spec)  # warm the registry caches (views, ACLs, rules)
+    env.invalidate_all()
+    before = env.cr.sql_log_count
+    partner.web_read(spec)
+    return env.cr.sql_log_count - before
+
+
+def build_big_customer(env, company_id):
+    """Move 10,000 posted invoices (with their lines) to a new customer; returns it."""
+    partner = env["res.partner"].create({"name": "Multitienda 10.000 Facturas", "is_company": True})
+    env.flush_all()
+    env.cr.execute(
+        SQL(
+            """WITH moved AS (
+                   UPDATE account_move SET partner_id = %(p)s, commercial_partner_id = %(p)s
+                    WHERE id IN (SELECT id FROM account_move
+                                  WHERE move_type = 'out_invoice' AND state = 'posted'
+                                    AND company_id = %(c)s ORDER BY id LIMIT %(n)s)
+                RETURNING id)
+               UPDATE account_move_line SET partner_id = %(p)s
+                WHERE move_id IN (SELECT id FROM moved)""",
+            p=partner.id,
+            c=company_id,
+            n=BIG_CUSTOMER_INVOICES,
+        )
+    )
+    env.invalidate_all()
+    return partner
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with open_env(args.config, args.database) as env:
+        stats = ensure_dataset(env, args.customers, args.lines)
+        company = env["res.company"].browse(stats["company_id"])
+        env = env(context=dict(env.context, allowed_company_ids=company.ids))
+        Metric = env["crm.customer.metric"]
+        ensure_segments(env, company)
+        env.cr.commit()
+        print(
+            f"data set: {stats['customers']} customers, {stats['orders']} orders,"
+            f" {stats['invoice_product_lines']} invoice lines, {stats['payments']} payments,"
+            f" {stats['credit_notes']} credit notes"
+        )
+
+        plain_aggregate(env, company.id)  # warm the cache the same way for both
+        base_s, groups = timed(plain_aggregate, env, company.id)
+        refresh_s, metrics = timed(Metric._refresh_metrics, None, company.ids, classify=False)
+        classify_s, _ = timed(env["crm.customer.segment"]._classify_metrics, metrics)
+        env.cr.commit()
+        stale_s, stale = timed(Metric._get_stale_keys, company.ids)
+        counts = env["crm.customer.metric"]._read_group(
+            [("company_id", "=", company.id)], ["segment_id"], ["__count"]
+        )
+        print(
+            f"baseline: plain SQL aggregate over the invoice lines ({groups} groups): {base_s:.2f} s"
+        )
+        print(
+            f"full refresh of {len(metrics)} customers: {refresh_s:.2f} s"
+            f"  = {refresh_s / base_s:.2f} x baseline (target <= 3)"
+        )
+        print(
+            f"classification of {len(metrics)} customers: {classify_s:.2f} s = {classify_s / base_s:.2f} x baseline"
+        )
+        print(
+            f"incremental check (stale customers: {len(stale)}): {stale_s:.2f} s = {stale_s / base_s:.2f} x baseline"
+        )
+        print("segments: " + ", ".join(f"{s.name or 'none'} {n}" for s, n in counts))
+
+        big = build_big_customer(env, company.id)
+        one_s, _ = timed(Metric._refresh_metrics, big.ids, company.ids)
+        metric = Metric.search([("partner_id", "=", big.id)])
+        queries = form_queries(env, big)
+        small = Metric.search([("invoice_count", "=", 1)], limit=1).partner_id
+        small_queries = form_queries(env, small) if small else 0
+        print(
+            f"customer with {metric.invoice_count} invoices: refresh button {one_s:.2f} s,"
+            f" partner form {queries} queries (target < 60; a 1-invoice customer: {small_queries})"
+        )
+        env.cr.rollback()  # keep the shared data set unchanged
+
+
+if __name__ == "__main__":
+    main()
