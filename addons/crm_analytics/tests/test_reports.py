@@ -66,3 +66,57 @@ class TestReports(CrmAnalyticsCase):
         )
         self.assertEqual(len(trend), 1)
         self.assertGreater(trend[0][1], 0)
+
+    def _segments_and_moves(self):
+        Segment = self.env["crm.customer.segment"].with_company(self.company)
+        gold, silver = Segment.create(
+            [
+                {"name": "Oro Test", "company_id": self.company.id},
+                {"name": "Plata Test", "company_id": self.company.id},
+            ]
+        )
+        History = self.env["crm.customer.segment.history"]
+        History.create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "reason": "rule",
+                    "old_segment_id": False,
+                    "new_segment_id": silver.id,
+                    "date": "2024-01-01",
+                }
+                for partner in self.customers[:5]
+            ]
+            + [
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "reason": "rule",
+                    "old_segment_id": silver.id,
+                    "new_segment_id": gold.id,
+                    "date": "2025-06-01",
+                }
+                for partner in self.customers[:3]
+            ]
+        )
+        return gold, silver
+
+    def test_migration_matrix_counts_moves_between_segments(self):
+        gold, silver = self._segments_and_moves()
+        matrix = self.env["crm.report.segment.migration"]._read_group(
+            self._company_domain(), ["old_segment_id", "new_segment_id"], ["customer_count:sum"]
+        )
+        cells = {(old.id, new.id): count for old, new, count in matrix}
+        self.assertEqual(cells, {(False, silver.id): 5, (silver.id, gold.id): 3})
+
+    def test_revenue_follows_the_segment_valid_at_the_order_date(self):
+        gold, silver = self._segments_and_moves()
+        customer = self.customers[0]
+        rows = self.env["crm.report.segment.revenue"].search(
+            [*self._company_domain(), ("partner_id", "=", customer.id)]
+        )
+        for row in rows:
+            expected = gold if str(row.date) >= "2025-06-01" else silver
+            if str(row.date) >= "2024-01-01":
+                self.assertEqual(row.segment_id, expected, row.date)
