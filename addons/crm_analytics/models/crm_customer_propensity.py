@@ -15,6 +15,7 @@ _logger = logging.getLogger(__name__)
 
 TOP_CATEGORIES = 3
 MAX_TRAINING_ROWS = 400_000
+RELATED_CATEGORIES = 5
 
 
 class CrmCustomerPropensity(models.Model):
@@ -44,8 +45,8 @@ class CrmCustomerPropensity(models.Model):
     def _feature_query(self, company, as_of, period_days, sample_modulo=1):
         """Rows (partner, categ, 7 features..., label) for candidates as of ``as_of``.
 
-        Candidates: categories the customer bought, or reached from one they bought with a
-        lift above 1. Label: a purchase in the category in [as_of, as_of + period).
+        Candidates: categories the customer bought, or one of the RELATED_CATEGORIES strongest
+        (lift above 1) of a category they bought. Label: a purchase in the category in [as_of, as_of + period).
         """
         window_start = as_of - relativedelta(months=company.crm_analytics_window_months)
         return SQL(
@@ -82,12 +83,17 @@ class CrmCustomerPropensity(models.Model):
                 SELECT a.categ_id AS x, b.categ_id AS y, count(*) AS c
                   FROM oc a JOIN oc b ON a.order_id = b.order_id AND a.categ_id <> b.categ_id
                  GROUP BY 1, 2 HAVING count(*) >= 3
-            ), clift AS (
-                SELECT p.x, p.y, p.c::float * t.n / (sx.c * sy.c) AS lift
+            ), clift_all AS (
+                SELECT p.x, p.y, p.c::float * t.n / (sx.c * sy.c) AS lift,
+                       row_number() OVER (PARTITION BY p.x ORDER BY p.c::float / sy.c DESC)
+                           AS rank
                   FROM cpair p
                   JOIN csingle sx ON sx.categ_id = p.x
                   JOIN csingle sy ON sy.categ_id = p.y
                  CROSS JOIN ntot t
+            ), clift AS (
+                -- The strongest related categories only: candidates stay a few per customer.
+                SELECT x, y, lift FROM clift_all WHERE lift > 1 AND rank <= %(related)s
             ), aff AS (
                 SELECT pc.partner_id, l.y AS categ_id, max(l.lift) AS lift
                   FROM pc JOIN clift l ON l.x = pc.categ_id GROUP BY 1, 2
@@ -99,7 +105,7 @@ class CrmCustomerPropensity(models.Model):
             ), cand AS (
                 SELECT partner_id, categ_id FROM pc
                  UNION
-                SELECT partner_id, categ_id FROM aff WHERE lift > 1
+                SELECT partner_id, categ_id FROM aff
             ), label AS (
                 SELECT DISTINCT partner_id, categ_id FROM lines WHERE day >= %(as_of)s
             )
@@ -125,6 +131,7 @@ class CrmCustomerPropensity(models.Model):
             label_end=as_of + timedelta(days=period_days),
             period=period_days,
             modulo=sample_modulo,
+            related=RELATED_CATEGORIES,
         )
 
     @api.model

@@ -47,42 +47,51 @@ class CrmReportRetention(models.Model):
                            AS next_month,
                        month = min(month) OVER (PARTITION BY company_id, partner_id) AS first
                   FROM pm
-            ), last_month AS (
-                SELECT company_id, max(month) AS month FROM pm GROUP BY company_id
-            ), base AS (
-                SELECT s.company_id, m.month::date AS month,
-                       count(*) AS base_customers,
-                       count(*) FILTER (
-                           WHERE m.month = s.month + interval '12 months'
-                             AND (s.next_month IS NULL
-                                  OR s.next_month > s.month + interval '12 months')
-                       ) AS churned
-                  FROM spells s
-                  JOIN last_month lm ON lm.company_id = s.company_id
-                 CROSS JOIN LATERAL generate_series(
-                       s.month + interval '1 month',
-                       least(COALESCE(s.next_month, s.month + interval '12 months'),
-                             s.month + interval '12 months', lm.month),
-                       interval '1 month') AS m(month)
+            ), months AS (
+                SELECT company_id,
+                       generate_series(min(month), max(month), interval '1 month')::date AS month
+                  FROM pm GROUP BY company_id
+            ), deltas AS (
+                -- A spell keeps the customer in the base from P + 1 to least(N, P + 12) months.
+                SELECT company_id, (month + interval '1 month')::date AS month, 1 AS delta
+                  FROM spells
+                 UNION ALL
+                SELECT company_id,
+                       (least(next_month, month + interval '12 months') + interval '1 month')::date,
+                       -1
+                  FROM spells
+            ), delta_month AS (
+                SELECT company_id, month, sum(delta) AS delta FROM deltas GROUP BY 1, 2
+            ), churn AS (
+                SELECT company_id, (month + interval '12 months')::date AS month, count(*) AS churned
+                  FROM spells
+                 WHERE next_month IS NULL OR next_month > month + interval '12 months'
                  GROUP BY 1, 2
             ), activity AS (
                 SELECT company_id, month, count(*) AS active, count(*) FILTER (WHERE first) AS new
                   FROM spells GROUP BY 1, 2
+            ), base AS (
+                SELECT m.company_id, m.month,
+                       sum(COALESCE(d.delta, 0)) OVER (PARTITION BY m.company_id ORDER BY m.month)
+                           AS base_customers,
+                       COALESCE(c.churned, 0) AS churned,
+                       COALESCE(a.active, 0) AS active,
+                       COALESCE(a.new, 0) AS new
+                  FROM months m
+                  LEFT JOIN delta_month d ON d.company_id = m.company_id AND d.month = m.month
+                  LEFT JOIN churn c ON c.company_id = m.company_id AND c.month = m.month
+                  LEFT JOIN activity a ON a.company_id = m.company_id AND a.month = m.month
             )
-            SELECT row_number() OVER (ORDER BY k.company_id, k.month) AS id,
-                   k.company_id, k.month,
-                   COALESCE(b.base_customers, 0) AS base_customers,
-                   COALESCE(b.churned, 0) AS churned_customers,
-                   COALESCE(b.base_customers - b.churned, 0) AS retained_customers,
-                   COALESCE(a.new, 0) AS new_customers,
-                   COALESCE(a.active, 0) AS active_customers,
-                   COALESCE(100.0 * (b.base_customers - b.churned) / NULLIF(b.base_customers, 0), 0)
+            SELECT row_number() OVER (ORDER BY company_id, month) AS id,
+                   company_id, month,
+                   base_customers,
+                   churned AS churned_customers,
+                   base_customers - churned AS retained_customers,
+                   new AS new_customers,
+                   active AS active_customers,
+                   COALESCE(100.0 * (base_customers - churned) / NULLIF(base_customers, 0), 0)
                        AS retention_rate,
-                   COALESCE(100.0 * b.churned / NULLIF(b.base_customers, 0), 0) AS churn_rate
-              FROM (SELECT company_id, month FROM activity
-                     UNION
-                    SELECT company_id, month FROM base) k
-              LEFT JOIN activity a ON a.company_id = k.company_id AND a.month = k.month
-              LEFT JOIN base b ON b.company_id = k.company_id AND b.month = k.month
+                   COALESCE(100.0 * churned / NULLIF(base_customers, 0), 0) AS churn_rate
+              FROM base
             """
         )
