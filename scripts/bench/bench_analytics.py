@@ -6,8 +6,9 @@
 Each job's time is printed with its ratio to one plain SQL aggregate over the same confirmed
 order lines, measured in the same run. The propensity model is judged on a time-based
 holdout: trained on the history as of two periods before the end (labels: the next period),
-tested on the history as of one period before the end (labels: the last period); every
-(customer, category) pair of customers with history counts, candidates or not.
+tested on the history as of one period before the end (labels: the last period), on another
+sample of customers; every (customer, category) pair of the tested customers with history
+counts, candidates or not.
 """
 
 import argparse
@@ -65,9 +66,11 @@ def holdout_auc(env, company, end, period):
     Propensity = env["crm.customer.propensity"]
     train_at = end - timedelta(days=2 * period)
     test_at = end - timedelta(days=period)
-    _k, X_train, y_train = Propensity._features(company, train_at, period)
+    # One sample of customers to train, another one (other ids) to test.
+    chunks = max(2, Propensity._chunks(company))
+    _k, X_train, y_train = Propensity._features(company, train_at, period, chunks, 0)
     fit = propensity.fit_logistic(X_train, y_train)
-    keys, X_test, y_test = Propensity._features(company, test_at, period)
+    keys, X_test, y_test = Propensity._features(company, test_at, period, chunks, 1)
     scores = fit.predict(X_test)
     # Pairs outside the candidates get the lowest score; count the buyers among them.
     bought = env.execute_query(
@@ -79,10 +82,12 @@ def holdout_auc(env, company, end, period):
                  JOIN product_product pp ON pp.id = l.product_id
                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
                 WHERE so.state = 'sale' AND so.company_id = %s
-                  AND so.date_order >= %s AND so.date_order < %s""",
+                  AND so.date_order >= %s AND so.date_order < %s
+                  AND p.commercial_partner_id %% %s = 1""",
             company.id,
             test_at,
             end,
+            chunks,
         )
     )
     customers = set(keys[:, 0].tolist())

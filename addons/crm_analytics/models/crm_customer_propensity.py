@@ -14,7 +14,8 @@ from odoo.addons.crm_analytics.lib import propensity
 _logger = logging.getLogger(__name__)
 
 TOP_CATEGORIES = 3
-MAX_TRAINING_ROWS = 400_000
+MAX_ROWS = 400_000
+CANDIDATES_PER_CUSTOMER = 40
 RELATED_CATEGORIES = 5
 
 
@@ -42,7 +43,7 @@ class CrmCustomerPropensity(models.Model):
     refreshed_at = fields.Datetime()
 
     @api.model
-    def _feature_query(self, company, as_of, period_days, sample_modulo=1):
+    def _feature_query(self, company, as_of, period_days, modulo=1, remainder=0):
         """Rows (partner, categ, 7 features..., label) for candidates as of ``as_of``.
 
         Candidates: categories the customer bought, or one of the RELATED_CATEGORIES strongest
@@ -62,7 +63,7 @@ class CrmCustomerPropensity(models.Model):
                  WHERE so.state = 'sale' AND so.company_id = %(company)s
                    AND so.date_order >= %(start)s AND so.date_order < %(label_end)s
                    AND l.display_type IS NULL AND l.reward_id IS NULL
-                   AND (%(modulo)s = 1 OR p.commercial_partner_id %% %(modulo)s = 0)
+                   AND p.commercial_partner_id %% %(modulo)s = %(remainder)s
             ), hist AS (
                 SELECT * FROM lines WHERE day < %(as_of)s
             ), cust AS (
@@ -130,14 +131,15 @@ class CrmCustomerPropensity(models.Model):
             as_of=as_of,
             label_end=as_of + timedelta(days=period_days),
             period=period_days,
-            modulo=sample_modulo,
+            modulo=modulo,
+            remainder=remainder,
             related=RELATED_CATEGORIES,
         )
 
     @api.model
-    def _features(self, company, as_of, period_days, sample_modulo=1):
+    def _features(self, company, as_of, period_days, modulo=1, remainder=0):
         rows = self.env.execute_query(
-            self._feature_query(company, as_of, period_days, sample_modulo)
+            self._feature_query(company, as_of, period_days, modulo, remainder)
         )
         if not rows:
             return None, None, None
@@ -147,12 +149,16 @@ class CrmCustomerPropensity(models.Model):
         return keys, X, y
 
     @api.model
+    def _chunks(self, company):
+        """How many customer chunks keep one feature query under MAX_ROWS rows."""
+        customers = self.env["crm.customer.score"].search_count([("company_id", "=", company.id)])
+        return max(1, -(-customers * CANDIDATES_PER_CUSTOMER // MAX_ROWS))
+
+    @api.model
     def _train(self, company, as_of, period_days):
         """Train on the history as of ``as_of - period`` labelled by the last period."""
         train_at = as_of - timedelta(days=period_days)
-        customers = self.env["crm.customer.score"].search_count([("company_id", "=", company.id)])
-        modulo = max(1, int(customers * 10 / MAX_TRAINING_ROWS))
-        _keys, X, y = self._features(company, train_at, period_days, modulo)
+        _keys, X, y = self._features(company, train_at, period_days, self._chunks(company))
         if X is None:
             raise propensity.PropensityError("No sales history before the training date.")
         return propensity.fit_logistic(X, y)
@@ -166,19 +172,26 @@ class CrmCustomerPropensity(models.Model):
         except propensity.PropensityError as error:
             _logger.info("Propensities of %s not refreshed: %s", company.name, error)
             return False
-        keys, X, _y = self._features(company, as_of, period)
-        if keys is None:
-            return False
-        prob = fit.predict(X)
-        # Best TOP_CATEGORIES per partner: sort by partner then probability descending.
+        self.env.execute_query(
+            SQL("DELETE FROM crm_customer_propensity WHERE company_id = %s", company.id)
+        )
+        chunks = self._chunks(company)
+        for remainder in range(chunks):
+            keys, X, _y = self._features(company, as_of, period, chunks, remainder)
+            if keys is not None:
+                self._write_top(company, period, keys, fit.predict(X))
+        self.invalidate_model()
+        return True
+
+    @api.model
+    def _write_top(self, company, period, keys, prob):
+        """Insert the TOP_CATEGORIES most likely categories of each partner of ``keys``."""
+        # Sort by partner then probability descending, rank inside each partner.
         order = np.lexsort((-prob, keys[:, 0]))
         keys, prob = keys[order], prob[order]
         start = np.r_[0, np.flatnonzero(np.diff(keys[:, 0])) + 1]
         rank = np.arange(len(keys)) - np.repeat(start, np.diff(np.r_[start, len(keys)]))
         keep = rank < TOP_CATEGORIES
-        self.env.execute_query(
-            SQL("DELETE FROM crm_customer_propensity WHERE company_id = %s", company.id)
-        )
         self.env.execute_query(
             SQL(
                 """
@@ -200,5 +213,3 @@ class CrmCustomerPropensity(models.Model):
                 rank=(rank[keep] + 1).tolist(),
             )
         )
-        self.invalidate_model()
-        return True
