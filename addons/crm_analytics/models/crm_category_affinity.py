@@ -13,7 +13,9 @@ class CrmCategoryAffinity(models.Model):
     _order = "lift desc, id"
     _item_columns = ("categ_id", "related_categ_id")
 
-    categ_id = fields.Many2one("product.category", required=True, index=True, ondelete="cascade")
+    categ_id = fields.Many2one(
+        "product.category", "Category", required=True, index=True, ondelete="cascade"
+    )
     related_categ_id = fields.Many2one(
         "product.category", "Also Bought", required=True, index=True, ondelete="cascade"
     )

@@ -293,6 +293,8 @@ class CrmClvModel(models.Model):
                 continue
             if model.search_count(
                 [("company_id", "=", company.id), ("state", "=", "done"), ("date_to", ">=", today)]
+            ) or not self.env["sale.order"].search_count(
+                [("company_id", "=", company.id), ("state", "=", "sale")], limit=1
             ):
                 continue
             try:
