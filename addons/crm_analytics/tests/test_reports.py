@@ -59,6 +59,43 @@ class TestReports(CrmAnalyticsCase):
         self.assertEqual(len(rows), len(self.orders))
         self.assertFalse(any(rows.mapped("with_program")))
 
+    def test_loyalty_contribution_counts_rewards_and_points_per_program(self):
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Club Tienda Test",
+                "program_type": "loyalty",
+                "company_id": self.company.id,
+                "reward_ids": [(0, 0, {"reward_type": "discount", "discount": 10})],
+            }
+        )
+        reward = program.reward_ids[:1]
+        rewarded, earning = self.orders[0], self.orders[1]
+        card = self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": rewarded.partner_id.id, "points": 0}
+        )
+        self.env["sale.order.line"].create(
+            {
+                "order_id": rewarded.id,
+                "name": "Descuento Club Test",
+                "product_id": reward.discount_line_product_id.id,
+                "reward_id": reward.id,
+                "coupon_id": card.id,
+                "price_unit": -2500.0,
+                "product_uom_qty": 1.0,
+            }
+        )
+        self.env["sale.order.coupon.points"].create(
+            {"order_id": earning.id, "coupon_id": card.id, "points": 50}
+        )
+        rows = self.env["crm.report.loyalty.contribution"].search(
+            [*self._company_domain(), ("with_program", "=", True)]
+        )
+        self.assertEqual(rows.program_id, program)
+        by_order = {row.id: row for row in rows}
+        self.assertEqual(set(by_order), {rewarded.id, earning.id})
+        self.assertAlmostEqual(by_order[rewarded.id].reward_amount, 2500.0)
+        self.assertEqual(by_order[earning.id].points_earned, 50)
+
     def test_average_clv_trend_has_one_point_per_fit(self):
         self.env["crm.clv.model"]._refresh_company(self.company)
         trend = self.env["crm.clv.model"]._read_group(
