@@ -121,24 +121,39 @@ def main():
             f" {stats['credit_notes']} credit notes"
         )
 
-        plain_aggregate(env, company.id)  # warm the cache the same way for both
-        base_s, groups = timed(plain_aggregate, env, company.id)
-        refresh_s, metrics = timed(Metric._refresh_metrics, None, company.ids, classify=False)
-        classify_s, _ = timed(env["crm.customer.segment"]._classify_metrics, metrics)
+        # Each side runs more than once and keeps its best time, so that neither pays alone
+        # for a cold cache. The first refresh of a new database inserts every row, later ones update them.
+        base_runs = [timed(plain_aggregate, env, company.id) for _run in range(3)]
+        base_s, groups = min(base_runs)
+        refresh_runs = []
+        for _run in range(2):
+            refresh_runs.append(timed(Metric._refresh_metrics, None, company.ids, classify=False))
+            env.cr.commit()  # as the cron does after each batch
+        refresh_s = min(run[0] for run in refresh_runs)
+        metrics = refresh_runs[-1][1]
+        classify = env["crm.customer.segment"]._classify_metrics
+        classify_s, _ = timed(classify, metrics)
+        again_s, _ = timed(classify, metrics)  # steady state: nothing moves
         env.cr.commit()
         stale_s, stale = timed(Metric._get_stale_keys, company.ids)
         counts = env["crm.customer.metric"]._read_group(
             [("company_id", "=", company.id)], ["segment_id"], ["__count"]
         )
         print(
-            f"baseline: plain SQL aggregate over the invoice lines ({groups} groups): {base_s:.2f} s"
+            f"baseline: plain SQL aggregate over the invoice lines ({groups} groups):"
+            f" {base_s:.2f} s (runs: {', '.join(f'{run[0]:.2f}' for run in base_runs)})"
         )
         print(
             f"full refresh of {len(metrics)} customers: {refresh_s:.2f} s"
+            f" (runs: {', '.join(f'{run[0]:.2f}' for run in refresh_runs)})"
             f"  = {refresh_s / base_s:.2f} x baseline (target <= 3)"
         )
         print(
             f"classification of {len(metrics)} customers: {classify_s:.2f} s = {classify_s / base_s:.2f} x baseline"
+        )
+        print(
+            f"classification again, no segment change: {again_s:.2f} s"
+            f" = {again_s / base_s:.2f} x baseline"
         )
         print(
             f"incremental check (stale customers: {len(stale)}): {stale_s:.2f} s = {stale_s / base_s:.2f} x baseline"

@@ -87,7 +87,7 @@ class CrmCustomerMetric(models.Model):
     pinned_by_id = fields.Many2one("res.users", string="Pinned By", readonly=True)
     pinned_date = fields.Datetime(string="Pinned On", readonly=True)
     pin_reason = fields.Char(readonly=True)
-    refreshed_at = fields.Datetime(readonly=True, index=True)
+    refreshed_at = fields.Datetime(readonly=True)
 
     _partner_company_uniq = models.UniqueIndex(
         "(partner_id, company_id)", "A customer has one metrics row per company."
@@ -108,6 +108,11 @@ class CrmCustomerMetric(models.Model):
                         company=metric.company_id.name,
                     )
                 )
+
+    def init(self):
+        # Every refresh rewrites the rows in place: leave room in each page so that the updates
+        # stay "HOT" (no new index entries), which halves the cost of a full refresh.
+        self.env.cr.execute(SQL("ALTER TABLE crm_customer_metric SET (fillfactor = 60)"))
 
     # ------------------------------------------------------------------ refresh
     def _metric_sql(self, company_ids, partner_ids=None):
@@ -130,8 +135,13 @@ class CrmCustomerMetric(models.Model):
                 companies=list(company_ids),
             )
         else:
-            so_filter = SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            inv_filter = SQL("am.commercial_partner_id = ANY(%s)", list(partner_ids))
+            # through the indexed partner_id columns: the partners and their contacts
+            contacts = SQL(
+                "SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s)",
+                list(partner_ids),
+            )
+            so_filter = SQL("so.partner_id IN (%s)", contacts)
+            inv_filter = SQL("am.partner_id IN (%s)", contacts)
             keys = SQL(
                 "SELECT pa.id AS partner_id, co.id AS company_id"
                 " FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)",
@@ -163,43 +173,50 @@ class CrmCustomerMetric(models.Model):
                  WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
                    AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
                  GROUP BY 1, 2
-            ), rec AS (
-                SELECT am.commercial_partner_id AS partner_id, am.company_id, am.id AS move_id,
-                       aml.id AS line_id, aml.date_maturity, aml.amount_residual,
-                       aml.amount_residual > 0 AND aml.date_maturity < %(today)s AS overdue
+            ), refund_lines AS (
+                SELECT aml.id
                   FROM account_move am
                   JOIN account_move_line aml
                     ON aml.move_id = am.id AND aml.display_type = 'payment_term'
+                 WHERE am.state = 'posted' AND am.move_type = 'out_refund'
+                   AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
+            ), line_pay AS (
+                -- One row per receivable line (installment) of the posted invoices, with what
+                -- paid it. max_date is the later of the invoice and payment dates: past the due
+                -- date it is the payment date, so GREATEST(...) gives the days paid late.
+                -- A credit note settles the invoice but is not a payment: left out.
+                SELECT am.commercial_partner_id AS partner_id, am.company_id, am.id AS move_id,
+                       aml.date_maturity, aml.amount_residual,
+                       aml.amount_residual > 0 AND aml.date_maturity < %(today)s AS overdue,
+                       sum(part.amount) AS paid,
+                       sum(part.amount * GREATEST(part.max_date - aml.date_maturity, 0)) AS late,
+                       max(part.max_date - aml.date_maturity) AS max_late
+                  FROM account_move am
+                  JOIN account_move_line aml
+                    ON aml.move_id = am.id AND aml.display_type = 'payment_term'
+                  LEFT JOIN account_partial_reconcile part
+                    ON part.debit_move_id = aml.id
+                   AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
                  WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
                    AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
-            ), paid AS (
-                SELECT rec.partner_id, rec.company_id, rec.line_id, part.amount,
-                       GREATEST(cpl.date - rec.date_maturity, 0) AS days_late
-                  FROM rec
-                  JOIN account_partial_reconcile part ON part.debit_move_id = rec.line_id
-                  JOIN account_move_line cpl ON cpl.id = part.credit_move_id
-                  JOIN account_move cpm ON cpm.id = cpl.move_id
-                 WHERE cpm.move_type != 'out_refund'
-            ), pay AS (
-                SELECT partner_id, company_id,
-                       sum(amount * days_late) / NULLIF(sum(amount), 0) AS avg_days_late
-                  FROM paid GROUP BY 1, 2
+                 GROUP BY am.id, aml.id
             ), judged AS (
-                SELECT rec.partner_id, rec.company_id, rec.move_id,
-                       bool_and(COALESCE(pl.max_late, 0) = 0 AND NOT rec.overdue) AS on_time
-                  FROM rec
-                  LEFT JOIN (SELECT line_id, max(days_late) AS max_late FROM paid GROUP BY 1) pl
-                    ON pl.line_id = rec.line_id
-                 WHERE pl.line_id IS NOT NULL OR rec.overdue
+                SELECT partner_id, company_id, move_id,
+                       bool_and(COALESCE(max_late, 0) <= 0 AND NOT overdue) AS on_time
+                  FROM line_pay
+                 WHERE paid IS NOT NULL OR overdue
                  GROUP BY 1, 2, 3
             ), punct AS (
                 SELECT partner_id, company_id,
                        count(*) FILTER (WHERE on_time)::float / count(*) AS on_time_ratio
                   FROM judged GROUP BY 1, 2
-            ), ovd AS (
-                SELECT partner_id, company_id, sum(amount_residual) AS overdue_amount,
-                       %(today)s - min(date_maturity) AS oldest_overdue_days
-                  FROM rec WHERE overdue GROUP BY 1, 2
+            ), pay AS (
+                SELECT partner_id, company_id,
+                       sum(late) / NULLIF(sum(paid), 0) AS avg_days_late,
+                       sum(amount_residual) FILTER (WHERE overdue) AS overdue_amount,
+                       %(today)s - min(date_maturity) FILTER (WHERE overdue)
+                           AS oldest_overdue_days
+                  FROM line_pay GROUP BY 1, 2
             ), keys AS (%(keys)s)
             SELECT k.partner_id, k.company_id,
                    so.first_order_date, so.last_order_date,
@@ -218,15 +235,14 @@ class CrmCustomerMetric(models.Model):
                    COALESCE(so.margin / NULLIF(so.amount, 0), 0) AS margin_percent,
                    COALESCE(pay.avg_days_late, 0) AS avg_days_late,
                    punct.on_time_ratio,
-                   COALESCE(ovd.overdue_amount, 0) AS overdue_amount,
-                   COALESCE(ovd.oldest_overdue_days, 0) AS oldest_overdue_days,
+                   COALESCE(pay.overdue_amount, 0) AS overdue_amount,
+                   COALESCE(pay.oldest_overdue_days, 0) AS oldest_overdue_days,
                    so.team_id AS preferred_team_id, so.medium_id AS preferred_medium_id
               FROM keys k
               LEFT JOIN so ON so.partner_id = k.partner_id AND so.company_id = k.company_id
               LEFT JOIN inv ON inv.partner_id = k.partner_id AND inv.company_id = k.company_id
               LEFT JOIN pay ON pay.partner_id = k.partner_id AND pay.company_id = k.company_id
               LEFT JOIN punct ON punct.partner_id = k.partner_id AND punct.company_id = k.company_id
-              LEFT JOIN ovd ON ovd.partner_id = k.partner_id AND ovd.company_id = k.company_id
             """,
             companies=list(company_ids),
             so_filter=so_filter,
@@ -279,23 +295,32 @@ class CrmCustomerMetric(models.Model):
         updates = SQL(", ").join(
             SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns[2:]
         )
+        # Compute first into a temporary table: unlike INSERT ... SELECT, CREATE TABLE AS may
+        # run in parallel workers. Then upsert from it.
+        self.env.execute_query(SQL("DROP TABLE IF EXISTS crm_customer_metric_refresh"))
+        self.env.execute_query(
+            SQL(
+                "CREATE TEMPORARY TABLE crm_customer_metric_refresh AS %s",
+                self._metric_sql(company_ids, partner_ids),
+            )
+        )
         rows = self.env.execute_query(
             SQL(
                 """INSERT INTO crm_customer_metric (%(cols)s, refreshed_at,
                                                     create_uid, create_date, write_uid, write_date)
-                   SELECT m.*, now() AT TIME ZONE 'UTC',
+                   SELECT %(cols)s, now() AT TIME ZONE 'UTC',
                           %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-                     FROM (%(select)s) AS m
+                     FROM crm_customer_metric_refresh
                    ON CONFLICT (partner_id, company_id) DO UPDATE
                       SET %(updates)s, refreshed_at = EXCLUDED.refreshed_at,
                           write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
                    RETURNING id""",
                 cols=SQL(", ").join(SQL.identifier(c) for c in columns),
-                select=self._metric_sql(company_ids, partner_ids),
                 uid=self.env.uid,
                 updates=updates,
             )
         )
+        self.env.execute_query(SQL("DROP TABLE crm_customer_metric_refresh"))
         self.invalidate_model()
         metrics = self.browse(row[0] for row in rows)
         if classify:

@@ -180,10 +180,9 @@ class CrmCustomerSegment(models.Model):
                 ), hist AS (
                     INSERT INTO crm_customer_segment_history
                            (partner_id, company_id, old_segment_id, new_segment_id, date,
-                            reason, note, user_id, create_uid, create_date, write_uid, write_date)
+                            reason, note, user_id)
                     SELECT m.partner_id, m.company_id, m.segment_id, v.seg,
-                           now() AT TIME ZONE 'UTC', %(reason)s, %(note)s, %(uid)s,
-                           %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+                           now() AT TIME ZONE 'UTC', %(reason)s, %(note)s, %(uid)s
                       FROM v JOIN crm_customer_metric m ON m.id = v.id
                 ), upd AS (
                     UPDATE crm_customer_metric m SET segment_id = v.seg

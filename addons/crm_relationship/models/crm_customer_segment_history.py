@@ -13,6 +13,9 @@ class CrmCustomerSegmentHistory(models.Model):
     _description = "Customer Segment History"
     _order = "date desc, id desc"
     _rec_name = "partner_id"
+    # append-only and written in bulk: `date` and `user_id` say when and who, so the four
+    # create/write columns (and their foreign keys) would only slow the classification down
+    _log_access = False
 
     partner_id = fields.Many2one(
         "res.partner",
