@@ -100,8 +100,21 @@ class CrmCustomerScore(models.Model):
     @api.depends("clv", "rfm_segment", "company_id")
     def _compute_service_level_id(self):
         levels = self.env["crm.service.level"].search([("company_id", "in", self.company_id.ids)])
+        segments = {}
+        if levels.segment_id:
+            metrics = self.env["crm.customer.metric"].search(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+            segments = {
+                (m.partner_id.id, m.company_id.id): m.pinned_segment_id or m.segment_id
+                for m in metrics
+            }
         for score in self:
-            score.service_level_id = levels._match(score)
+            segment = segments.get((score.partner_id.id, score.company_id.id))
+            score.service_level_id = levels._match(score, segment)
 
     @api.model
     def _service_levels(self, partners, companies):

@@ -29,6 +29,12 @@ class CrmServiceLevel(models.Model):
         "RFM Segment",
         help="When set, only customers of this RFM segment get this level.",
     )
+    segment_id = fields.Many2one(
+        "crm.customer.segment",
+        "Customer Segment",
+        check_company=True,
+        help="When set, only customers currently in this segment get this level.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -38,16 +44,19 @@ class CrmServiceLevel(models.Model):
         "CHECK (min_clv >= 0)", "The minimum lifetime value of a service level cannot be negative."
     )
 
-    def _match(self, score):
+    def _match(self, score, segment=None):
         """First level of ``self`` (by sequence) whose criteria the score meets, or none.
 
         A level matches when the customer's CLV reaches its minimum and, if the level names an
-        RFM segment, the customer is in it.
+        RFM segment or a customer segment (``segment``, from crm_relationship), the customer
+        is in it.
         """
         for level in self.sorted(lambda lvl: (lvl.sequence, lvl.id)):
             if level.company_id != score.company_id or score.clv < level.min_clv:
                 continue
             if level.rfm_segment and level.rfm_segment != score.rfm_segment:
+                continue
+            if level.segment_id and level.segment_id != segment:
                 continue
             return level
         return self.browse()

@@ -144,6 +144,34 @@ class TestAffinity(CrmAnalyticsCase):
         )
         self.assertEqual(lead.priority, "1")
 
+    def test_service_level_can_require_a_customer_segment(self):
+        score = self.env["crm.customer.score"].search(
+            [("company_id", "=", self.company.id)], limit=1
+        )
+        segment = self.env["crm.customer.segment"].create(
+            {"name": "Segmento Nivel Test", "company_id": self.company.id}
+        )
+        Level = self.env["crm.service.level"]
+        gated = Level.create(
+            {
+                "name": "Solo Segmento",
+                "sequence": 1,
+                "segment_id": segment.id,
+                "company_id": self.company.id,
+            }
+        )
+        base = Level.create({"name": "Base", "sequence": 2, "company_id": self.company.id})
+        self.assertEqual(score.service_level_id, base)
+        self.env["crm.customer.metric"].create(
+            {
+                "partner_id": score.partner_id.id,
+                "company_id": self.company.id,
+                "segment_id": segment.id,
+            }
+        )
+        score.invalidate_recordset(["service_level_id"])
+        self.assertEqual(score.service_level_id, gated)
+
     def test_service_level_follows_clv_and_rfm_segment(self):
         score = self.env["crm.customer.score"].search(
             [("company_id", "=", self.company.id)], order="clv desc", limit=1
