@@ -69,4 +69,5 @@ class TestCron(CrmAnalyticsCase):
         )
         order = self.orders[0].with_user(seller)
         self.assertEqual(order.crm_service_level_id, level)
+        self.assertEqual(order.crm_service_level_id.name, "Nivel Test")
         self.assertFalse(seller.has_group("crm_analytics.group_user"))
