@@ -4,6 +4,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from odoo.addons.crm_analytics.lib import clv
@@ -131,3 +132,30 @@ def test_rfm_segment_map_covers_every_cell():
     }
     assert rfm_segment(np.array([5]), np.array([5]))[0] == "champions"
     assert rfm_segment(np.array([1]), np.array([1]))[0] == "lost"
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestScoreAccess(CrmAnalyticsCase):
+    def test_scores_of_another_company_are_hidden(self):
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        other = self.env["res.company"].create({"name": "Otra Tienda Test"})
+        outsider = new_test_user(
+            self.env,
+            login="ana_outsider",
+            groups="crm_analytics.group_manager",
+            company_id=other.id,
+            company_ids=[other.id],
+        )
+        Score = (
+            self.env["crm.customer.score"]
+            .with_user(outsider)
+            .with_context(allowed_company_ids=[other.id])
+        )
+        self.assertFalse(Score.search([("partner_id", "in", self.customers.ids)]))
+        Model = (
+            self.env["crm.clv.model"]
+            .with_user(outsider)
+            .with_context(allowed_company_ids=[other.id])
+        )
+        self.assertFalse(Model.search([("company_id", "=", self.company.id)]))
