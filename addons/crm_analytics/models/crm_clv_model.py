@@ -64,6 +64,12 @@ class CrmClvModel(models.Model):
     avg_clv = fields.Monetary("Average CLV", currency_field="currency_id", aggregator="avg")
     total_clv = fields.Monetary("Total CLV", currency_field="currency_id")
     avg_p_alive = fields.Float("Average P(active)", digits=(16, 3), aggregator="avg")
+    propensity_auc = fields.Float(
+        "Propensity AUC (training)",
+        digits=(16, 3),
+        help="Area under the ROC curve of the category propensity model on its training data "
+        "(0.5 = no better than chance, 1 = perfect).",
+    )
     message = fields.Text(help="Why the last attempt failed, when it did.")
 
     @api.depends("company_id", "fit_date")
@@ -125,7 +131,7 @@ class CrmClvModel(models.Model):
         if commit:
             self.env["ir.cron"]._commit_progress(0)
         if model._score_all(commit=commit):
-            self.env["crm.customer.propensity"]._refresh(company, model.date_to)
+            self.env["crm.customer.propensity"]._refresh(company, model.date_to, model)
         return model
 
     @api.model
@@ -289,7 +295,7 @@ class CrmClvModel(models.Model):
             if running:
                 if not running._score_all(commit=True):
                     return
-                model.env["crm.customer.propensity"]._refresh(company, running.date_to)
+                model.env["crm.customer.propensity"]._refresh(company, running.date_to, running)
                 continue
             if model.search_count(
                 [("company_id", "=", company.id), ("state", "=", "done"), ("date_to", ">=", today)]
@@ -317,4 +323,4 @@ class CrmClvModel(models.Model):
             self.env["ir.cron"]._commit_progress(0)
             if not fitted._score_all(commit=True):
                 return
-            model.env["crm.customer.propensity"]._refresh(company, fitted.date_to)
+            model.env["crm.customer.propensity"]._refresh(company, fitted.date_to, fitted)

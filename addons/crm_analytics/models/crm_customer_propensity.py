@@ -161,17 +161,22 @@ class CrmCustomerPropensity(models.Model):
         _keys, X, y = self._features(company, train_at, period_days, self._chunks(company))
         if X is None:
             raise propensity.PropensityError("No sales history before the training date.")
-        return propensity.fit_logistic(X, y)
+        fit = propensity.fit_logistic(X, y)
+        return fit, propensity.auc(fit.predict(X), y)
 
     @api.model
-    def _refresh(self, company, as_of):
-        """Retrain and replace the company's propensities; keep the old rows on failure."""
+    def _refresh(self, company, as_of, model=None):
+        """Retrain and replace the company's propensities; keep the old rows on failure.
+
+        The training AUC is written on ``model`` (a crm.clv.model fit record) when given."""
         period = company.crm_propensity_days
         try:
-            fit = self._train(company, as_of, period)
+            fit, training_auc = self._train(company, as_of, period)
         except propensity.PropensityError as error:
             _logger.info("Propensities of %s not refreshed: %s", company.name, error)
             return False
+        if model:
+            model.propensity_auc = training_auc
         self.env.execute_query(
             SQL("DELETE FROM crm_customer_propensity WHERE company_id = %s", company.id)
         )

@@ -105,6 +105,10 @@ class TestCustomerScore(CrmAnalyticsCase):
         self.assertEqual(partner.crm_clv, self._score_of(self.customers[0]).clv)
         self.assertTrue(partner.crm_rfm_segment)
 
+    def test_propensity_training_auc_is_stored_on_the_fit(self):
+        model = self._refresh()
+        self.assertTrue(0.5 < model.propensity_auc <= 1)
+
     def test_propensities_are_stored_per_customer_and_category(self):
         self._refresh()
         rows = self.env["crm.customer.propensity"].search([("company_id", "=", self.company.id)])
