@@ -127,12 +127,15 @@ class CrmCustomerMetric(models.Model):
         since_12m = today - relativedelta(months=12)
         if partner_ids is None:
             so_filter = inv_filter = SQL("TRUE")
-            keys = SQL(
-                """SELECT partner_id, company_id FROM so
-                   UNION SELECT partner_id, company_id FROM inv
-                   UNION SELECT partner_id, company_id FROM crm_customer_metric
-                          WHERE company_id = ANY(%(companies)s)""",
-                companies=list(company_ids),
+            # every pair with documents or an existing row; each CTE is read once, so
+            # PostgreSQL inlines it and may scan in parallel
+            pairs = SQL(
+                """so FULL JOIN inv USING (partner_id, company_id)
+                      FULL JOIN pay USING (partner_id, company_id)
+                      FULL JOIN (SELECT partner_id, company_id FROM crm_customer_metric
+                                  WHERE company_id = ANY(%s)) AS old
+                           USING (partner_id, company_id)""",
+                list(company_ids),
             )
         else:
             # through the indexed partner_id columns: the partners and their contacts
@@ -142,9 +145,12 @@ class CrmCustomerMetric(models.Model):
             )
             so_filter = SQL("so.partner_id IN (%s)", contacts)
             inv_filter = SQL("am.partner_id IN (%s)", contacts)
-            keys = SQL(
-                "SELECT pa.id AS partner_id, co.id AS company_id"
-                " FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)",
+            pairs = SQL(
+                """(SELECT pa.id AS partner_id, co.id AS company_id
+                      FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)) AS k
+                   LEFT JOIN so USING (partner_id, company_id)
+                   LEFT JOIN inv USING (partner_id, company_id)
+                   LEFT JOIN pay USING (partner_id, company_id)""",
                 list(partner_ids),
                 list(company_ids),
             )
@@ -200,25 +206,24 @@ class CrmCustomerMetric(models.Model):
                  WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
                    AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
                  GROUP BY am.id, aml.id
-            ), judged AS (
+            ), move_pay AS (
                 SELECT partner_id, company_id, move_id,
-                       bool_and(COALESCE(max_late, 0) <= 0 AND NOT overdue) AS on_time
-                  FROM line_pay
-                 WHERE paid IS NOT NULL OR overdue
-                 GROUP BY 1, 2, 3
-            ), punct AS (
-                SELECT partner_id, company_id,
-                       count(*) FILTER (WHERE on_time)::float / count(*) AS on_time_ratio
-                  FROM judged GROUP BY 1, 2
+                       sum(paid) AS paid, sum(late) AS late,
+                       bool_or(paid IS NOT NULL OR overdue) AS judged,
+                       bool_and(COALESCE(max_late, 0) <= 0 AND NOT overdue) AS on_time,
+                       sum(amount_residual) FILTER (WHERE overdue) AS overdue_amount,
+                       min(date_maturity) FILTER (WHERE overdue) AS oldest_due
+                  FROM line_pay GROUP BY 1, 2, 3
             ), pay AS (
                 SELECT partner_id, company_id,
                        sum(late) / NULLIF(sum(paid), 0) AS avg_days_late,
-                       sum(amount_residual) FILTER (WHERE overdue) AS overdue_amount,
-                       %(today)s - min(date_maturity) FILTER (WHERE overdue)
-                           AS oldest_overdue_days
-                  FROM line_pay GROUP BY 1, 2
-            ), keys AS (%(keys)s)
-            SELECT k.partner_id, k.company_id,
+                       count(*) FILTER (WHERE judged AND on_time)::float
+                           / NULLIF(count(*) FILTER (WHERE judged), 0) AS on_time_ratio,
+                       sum(overdue_amount) AS overdue_amount,
+                       %(today)s - min(oldest_due) AS oldest_overdue_days
+                  FROM move_pay GROUP BY 1, 2
+            )
+            SELECT partner_id, company_id,
                    so.first_order_date, so.last_order_date,
                    COALESCE(so.order_count, 0) AS order_count,
                    COALESCE(inv.invoice_count, 0) AS invoice_count,
@@ -234,20 +239,16 @@ class CrmCustomerMetric(models.Model):
                    COALESCE(so.margin, 0) AS margin_total,
                    COALESCE(so.margin / NULLIF(so.amount, 0), 0) AS margin_percent,
                    COALESCE(pay.avg_days_late, 0) AS avg_days_late,
-                   punct.on_time_ratio,
+                   pay.on_time_ratio,
                    COALESCE(pay.overdue_amount, 0) AS overdue_amount,
                    COALESCE(pay.oldest_overdue_days, 0) AS oldest_overdue_days,
                    so.team_id AS preferred_team_id, so.medium_id AS preferred_medium_id
-              FROM keys k
-              LEFT JOIN so ON so.partner_id = k.partner_id AND so.company_id = k.company_id
-              LEFT JOIN inv ON inv.partner_id = k.partner_id AND inv.company_id = k.company_id
-              LEFT JOIN pay ON pay.partner_id = k.partner_id AND pay.company_id = k.company_id
-              LEFT JOIN punct ON punct.partner_id = k.partner_id AND punct.company_id = k.company_id
+              FROM %(pairs)s
             """,
             companies=list(company_ids),
             so_filter=so_filter,
             inv_filter=inv_filter,
-            keys=keys,
+            pairs=pairs,
             today=today,
             since_12m=since_12m,
         )

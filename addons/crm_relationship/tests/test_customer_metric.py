@@ -99,3 +99,10 @@ class TestCustomerMetric(CrmRelationshipCommon):
         self.contact.action_crm_refresh_metrics()
         self.assertEqual(self.metric.order_count, 3)
         self.assertEqual(other.order_count, 99)
+
+    def test_full_refresh_gives_the_same_figures_as_a_partial_one(self):
+        fields = self.Metric._metric_columns()
+        before = self.metric.read(fields)
+        self.Metric._refresh_metrics(None, self.company.ids, classify=False)
+        self.metric.invalidate_recordset()
+        self.assertEqual(self.metric.read(fields), before)
