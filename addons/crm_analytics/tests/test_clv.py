@@ -155,3 +155,12 @@ def test_logistic_fit_refuses_a_single_class():
 
     with pytest.raises(propensity.PropensityError, match="only buyers or only non-buyers"):
         propensity.fit_logistic(np.ones((10, 2)), np.zeros(10))
+
+
+def test_undiscounted_clv_is_expected_purchases_times_expected_spend(simulated, bg_fit):
+    gg = clv.fit_gamma_gamma(simulated["x"], simulated["spend"])
+    x, t_x, T, m = (simulated[k][:200] for k in ("x", "t_x", "T", "spend"))
+    value = clv.discounted_clv(bg_fit, gg, x, t_x, T, m, horizon_months=12, discount_rate=0.0)
+    weeks = 12 * clv.DAYS_PER_MONTH / 7
+    expected = clv.conditional_expected_purchases(bg_fit, weeks, x, t_x, T)
+    np.testing.assert_allclose(value, expected * clv.expected_average_spend(gg, x, m), rtol=1e-9)
