@@ -62,3 +62,19 @@ class TestCustomer360(CrmRelationshipCommon):
     def test_form_of_a_customer_with_many_invoices_stays_under_60_queries(self):
         with self.assertQueryCount(60):
             self._load_form(self.big)
+
+    def test_crm_user_without_accounting_rights_opens_the_form(self):
+        Partner = self.env["res.partner"].with_user(self.crm_user)
+        fields = Partner.get_views([(False, "form")])["models"]["res.partner"]["fields"]
+        self.assertIn("crm_revenue_total", fields)
+        self.assertNotIn("crm_invoice_count", fields)
+        data = self.big.with_user(self.crm_user).web_read(
+            {"crm_revenue_total": {}, "crm_segment_id": {"fields": {"display_name": {}}}}
+        )[0]
+        self.assertAlmostEqual(data["crm_revenue_total"], sum(100 * d for d in range(1, 21)))
+        self.assertEqual(data["crm_segment_id"]["display_name"], "Test All")
+
+    def test_crm_user_refreshes_a_customer(self):
+        self._invoice(self.small, 900, "2026-03-02", "2026-04-30")
+        self.small.with_user(self.crm_user).action_crm_refresh_metrics()
+        self.assertAlmostEqual(self.small.crm_metric_id.revenue_total, 1000)
