@@ -1,0 +1,1 @@
+"""Plain Python helpers (no Odoo import): statistics of customer value."""

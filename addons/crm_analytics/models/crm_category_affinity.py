@@ -1,0 +1,27 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+
+
+class CrmCategoryAffinity(models.Model):
+    """Category pairs bought together: support, confidence and lift."""
+
+    _name = "crm.category.affinity"
+    _inherit = ["crm.affinity.mixin"]
+    _description = "Product Category Affinity"
+    _order = "lift desc, id"
+    _item_columns = ("categ_id", "related_categ_id")
+
+    categ_id = fields.Many2one(
+        "product.category", "Category", required=True, index=True, ondelete="cascade"
+    )
+    related_categ_id = fields.Many2one(
+        "product.category", "Also Bought", required=True, index=True, ondelete="cascade"
+    )
+
+    _pair_uniq = models.UniqueIndex("(company_id, categ_id, related_categ_id)")
+
+    @api.model
+    def _item_sql(self):
+        return SQL("pt.categ_id")

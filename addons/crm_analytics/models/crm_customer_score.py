@@ -1,0 +1,366 @@
+import numpy as np
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+
+from odoo.addons.crm_analytics.lib import clv
+
+RFM_SEGMENTS = [
+    ("champions", "Champions"),
+    ("loyal", "Loyal"),
+    ("potential", "Potential Loyalist"),
+    ("new", "New"),
+    ("at_risk", "At Risk"),
+    ("cant_lose", "Can't Lose"),
+    ("hibernating", "Hibernating"),
+    ("lost", "Lost"),
+]
+CHURN_BANDS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+# Churn risk = 1 - P(alive): below 0.3 low, below 0.6 medium, else high.
+CHURN_BAND_LIMITS = (0.3, 0.6)
+
+
+def rfm_segment(r, fm):
+    """Named RFM segment of recency score r and frequency-monetary score fm (arrays of 1..5).
+
+    The map (README): R 4-5 with FM 4-5 Champions, FM 3 Loyal, FM 2 Potential loyalist, FM 1
+    New; R 3 with FM 3-5 Loyal, FM 1-2 Hibernating; R 1-2 with FM 5 Can't lose, FM 3-4 At risk;
+    R 2 with FM 1-2 Hibernating; R 1 with FM 1-2 Lost.
+    """
+    conditions = [
+        (r >= 4) & (fm >= 4),
+        ((r >= 4) & (fm == 3)) | ((r == 3) & (fm >= 3)),
+        (r >= 4) & (fm == 2),
+        (r >= 4) & (fm == 1),
+        (r <= 2) & (fm == 5),
+        (r <= 2) & (fm >= 3),
+        (r >= 2) & (fm <= 2),
+    ]
+    names = ["champions", "loyal", "potential", "new", "cant_lose", "at_risk", "hibernating"]
+    return np.select(conditions, names, default="lost")
+
+
+class CrmCustomerScore(models.Model):
+    """Value scores of one commercial partner in one company, refreshed in batches.
+
+    Rows are written set-based by :meth:`_score_batch` (one SQL upsert per batch); a refresh
+    that fails leaves the previous rows untouched.
+    """
+
+    _name = "crm.customer.score"
+    _description = "Customer Value Score"
+    _order = "clv desc, id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one("res.partner", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True, index=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    model_id = fields.Many2one("crm.clv.model", "Fitted Model", ondelete="set null", index=True)
+    first_order_date = fields.Date()
+    last_order_date = fields.Date()
+    order_count = fields.Integer("Orders")
+    repeat_purchases = fields.Integer(help="Days with orders after the first one (BG/NBD x).")
+    revenue_total = fields.Monetary("Revenue", currency_field="currency_id")
+    margin_total = fields.Monetary("Margin", currency_field="currency_id")
+    recency_days = fields.Integer("Days Since Last Order")
+    r_score = fields.Integer("Recency Score", aggregator="avg")
+    f_score = fields.Integer("Frequency Score", aggregator="avg")
+    m_score = fields.Integer("Monetary Score", aggregator="avg")
+    rfm_code = fields.Char("RFM")
+    rfm_segment = fields.Selection(RFM_SEGMENTS, "RFM Segment", index=True)
+    expected_purchases = fields.Float(
+        digits=(16, 2), aggregator="sum", help="Purchases expected over the CLV horizon (BG/NBD)."
+    )
+    p_alive = fields.Float("P(active)", digits=(16, 3), aggregator="avg")
+    churn_risk = fields.Float(digits=(16, 3), aggregator="avg", help="1 - P(active).")
+    churn_band = fields.Selection(CHURN_BANDS, "Churn Risk Band", index=True)
+    expected_spend = fields.Monetary(
+        "Expected Spend per Purchase", currency_field="currency_id", aggregator="avg"
+    )
+    clv = fields.Monetary(
+        "Lifetime Value",
+        currency_field="currency_id",
+        aggregator="avg",
+        help="Discounted value of the purchases expected over the horizon (margin when known).",
+    )
+    clv_basis = fields.Selection([("margin", "Margin"), ("revenue", "Revenue")], "CLV Basis")
+    next_offer_product_id = fields.Many2one(
+        "product.product", "Next Best Offer", help="Product with the highest lift not yet bought."
+    )
+    service_level_id = fields.Many2one(
+        "crm.service.level", compute="_compute_service_level_id", compute_sudo=True
+    )
+    refreshed_at = fields.Datetime()
+
+    _partner_company_uniq = models.UniqueIndex("(partner_id, company_id)")
+
+    @api.depends("clv", "rfm_segment", "company_id")
+    def _compute_service_level_id(self):
+        levels = self.env["crm.service.level"].search([("company_id", "in", self.company_id.ids)])
+        segments = {}
+        if levels.segment_id:
+            metrics = self.env["crm.customer.metric"].search(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+            segments = {
+                (m.partner_id.id, m.company_id.id): m.pinned_segment_id or m.segment_id
+                for m in metrics
+            }
+        for score in self:
+            segment = segments.get((score.partner_id.id, score.company_id.id))
+            score.service_level_id = levels._match(score, segment)
+
+    @api.model
+    def _service_levels(self, partners, companies):
+        """{(commercial partner id, company id): service level} for orders and leads."""
+        # sudo: salespeople without the analytics group see the customer's service level
+        # on their orders and leads, never the scores themselves (only the level is returned).
+        scores = self.sudo().search(
+            [("partner_id", "in", partners.ids), ("company_id", "in", companies.ids)]
+        )
+        return {
+            (score.partner_id.id, score.company_id.id): score.service_level_id.sudo(False)
+            for score in scores
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # batch scoring
+
+    @api.model
+    def _summary_query(self, company, date_from, date_to, partner_from=0, partner_to=None):
+        """Per commercial partner: purchase days, orders, revenue and margin in company currency.
+
+        Confirmed orders of ``company`` in [date_from, date_to). Orders of one day form one
+        purchase (the BG/NBD unit); margin is trusted only when the order has a cost
+        (margin differs from the untaxed amount).
+        """
+        upper = SQL("AND p.commercial_partner_id <= %s", partner_to) if partner_to else SQL()
+        return SQL(
+            """
+            WITH days AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       so.date_order::date AS day,
+                       count(*) AS orders,
+                       sum(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS revenue,
+                       sum(COALESCE(so.margin, 0) / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                           AS margin,
+                       bool_or(so.margin IS NOT NULL AND so.margin <> so.amount_untaxed)
+                           AS cost_known
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale'
+                   AND so.company_id = %(company)s
+                   AND so.date_order >= %(date_from)s
+                   AND so.date_order < %(date_to)s
+                   AND p.commercial_partner_id > %(partner_from)s
+                   %(upper)s
+                 GROUP BY 1, 2
+            ), ranked AS (
+                SELECT *, row_number() OVER (PARTITION BY partner_id ORDER BY day) AS rn
+                  FROM days
+            )
+            SELECT partner_id,
+                   count(*) - 1 AS x,
+                   min(day) AS first_day,
+                   max(day) AS last_day,
+                   sum(orders) AS orders,
+                   sum(revenue) AS revenue,
+                   sum(margin) AS margin,
+                   bool_or(cost_known) AS cost_known,
+                   COALESCE(sum(revenue) FILTER (WHERE rn > 1), 0) AS repeat_revenue
+              FROM ranked
+             GROUP BY partner_id
+             ORDER BY partner_id
+            """,
+            company=company.id,
+            date_from=date_from,
+            date_to=date_to,
+            partner_from=partner_from,
+            upper=upper,
+        )
+
+    @api.model
+    def _summary_arrays(self, rows, date_to):
+        """Turn summary rows into numpy arrays in weeks (frequency, recency, T, spend...)."""
+        if not rows:
+            return None
+        cols = list(zip(*rows, strict=True))
+        end = np.datetime64(date_to, "D")
+        first = np.array(cols[2], dtype="datetime64[D]")
+        last = np.array(cols[3], dtype="datetime64[D]")
+        x = np.array(cols[1], dtype=float)
+        revenue = np.array(cols[5], dtype=float)
+        margin = np.array(cols[6], dtype=float)
+        cost_known = np.array(cols[7], dtype=bool)
+        repeat_revenue = np.array(cols[8], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            monetary = np.where(x > 0, repeat_revenue / np.maximum(x, 1), 0.0)
+            ratio = np.where(revenue > 0, margin / revenue, 1.0)
+        use_margin = cost_known & (revenue > 0)
+        return {
+            "partner_id": np.array(cols[0], dtype=np.int64),
+            "x": x,
+            "t_x": (last - first).astype(float) / 7.0,
+            "T": (end - first).astype(float) / 7.0,
+            "first": first,
+            "last": last,
+            "recency_days": (end - last).astype(int),
+            "orders": np.array(cols[4], dtype=float),
+            "revenue": revenue,
+            "margin": margin,
+            "monetary": np.maximum(monetary, 0.0),
+            "margin_ratio": np.where(use_margin, np.clip(ratio, 0.0, 1.0), 1.0),
+            "use_margin": use_margin,
+        }
+
+    @api.model
+    def _rfm_scores(self, data, bounds):
+        """Quintile scores 1-5 from the boundaries stored on the fitted model."""
+        r = 5 - (data["recency_days"][:, None] > np.array(bounds["recency"])[None, :]).sum(1)
+        f = 1 + (data["orders"][:, None] > np.array(bounds["frequency"])[None, :]).sum(1)
+        m = 1 + (data["revenue"][:, None] > np.array(bounds["monetary"])[None, :]).sum(1)
+        return r, f, m
+
+    @api.model
+    def _score_batch(self, model, partner_from, partner_to):
+        """Score the partners of (partner_from, partner_to] with ``model``; return their count."""
+        company = model.company_id
+        rows = self.env.execute_query(
+            self._summary_query(company, model.date_from, model.date_to, partner_from, partner_to)
+        )
+        data = self._summary_arrays(rows, model.date_to)
+        if data is None:
+            return 0
+        bg, gg = model._bgnbd(), model._gamma_gamma()
+        x, t_x, T = data["x"], data["t_x"], data["T"]
+        horizon_weeks = model.horizon_months * clv.DAYS_PER_MONTH / 7.0
+        p_alive = clv.probability_alive(bg, x, t_x, T)
+        expected = clv.conditional_expected_purchases(bg, horizon_weeks, x, t_x, T)
+        spend = clv.expected_average_spend(gg, x, data["monetary"]) * data["margin_ratio"]
+        value = clv.discounted_clv(
+            bg,
+            gg,
+            x,
+            t_x,
+            T,
+            data["monetary"],
+            model.horizon_months,
+            model.discount_rate,
+            margin_ratio=data["margin_ratio"],
+        )
+        r, f, m = self._rfm_scores(data, model.rfm_bounds)
+        segment = rfm_segment(r, (f + m + 1) // 2)
+        risk = 1.0 - p_alive
+        band = np.where(
+            risk < CHURN_BAND_LIMITS[0],
+            "low",
+            np.where(risk < CHURN_BAND_LIMITS[1], "medium", "high"),
+        )
+        self._upsert(model, data, r, f, m, segment, expected, p_alive, risk, band, spend, value)
+        return len(rows)
+
+    @api.model
+    def _upsert(self, model, data, r, f, m, segment, expected, p_alive, risk, band, spend, value):
+        """Write one batch of scores with a single INSERT ... ON CONFLICT statement."""
+        codes = [f"{a}{b}{c}" for a, b, c in zip(r.tolist(), f.tolist(), m.tolist(), strict=True)]
+        basis = np.where(data["use_margin"], "margin", "revenue")
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO crm_customer_score (
+                    partner_id, company_id, model_id, first_order_date, last_order_date,
+                    order_count, repeat_purchases, revenue_total, margin_total, recency_days,
+                    r_score, f_score, m_score, rfm_code, rfm_segment, expected_purchases,
+                    p_alive, churn_risk, churn_band, expected_spend, clv, clv_basis,
+                    refreshed_at, create_uid, create_date, write_uid, write_date)
+                SELECT u.*, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(partner)s::int[], %(company)s::int[], %(model)s::int[],
+                              %(first)s::date[], %(last)s::date[], %(orders)s::int[],
+                              %(x)s::int[], %(revenue)s::numeric[], %(margin)s::numeric[],
+                              %(recency)s::int[], %(r)s::int[], %(f)s::int[], %(m)s::int[],
+                              %(code)s::varchar[], %(segment)s::varchar[],
+                              %(expected)s::float8[], %(p_alive)s::float8[], %(risk)s::float8[],
+                              %(band)s::varchar[], %(spend)s::numeric[], %(clv)s::numeric[],
+                              %(basis)s::varchar[]) AS u
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET
+                    model_id = EXCLUDED.model_id,
+                    first_order_date = EXCLUDED.first_order_date,
+                    last_order_date = EXCLUDED.last_order_date,
+                    order_count = EXCLUDED.order_count,
+                    repeat_purchases = EXCLUDED.repeat_purchases,
+                    revenue_total = EXCLUDED.revenue_total,
+                    margin_total = EXCLUDED.margin_total,
+                    recency_days = EXCLUDED.recency_days,
+                    r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
+                    m_score = EXCLUDED.m_score, rfm_code = EXCLUDED.rfm_code,
+                    rfm_segment = EXCLUDED.rfm_segment,
+                    expected_purchases = EXCLUDED.expected_purchases,
+                    p_alive = EXCLUDED.p_alive, churn_risk = EXCLUDED.churn_risk,
+                    churn_band = EXCLUDED.churn_band, expected_spend = EXCLUDED.expected_spend,
+                    clv = EXCLUDED.clv, clv_basis = EXCLUDED.clv_basis,
+                    refreshed_at = EXCLUDED.refreshed_at,
+                    write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                """,
+                uid=self.env.uid,
+                partner=data["partner_id"].tolist(),
+                company=[model.company_id.id] * len(codes),
+                model=[model.id] * len(codes),
+                first=[str(d) for d in data["first"]],
+                last=[str(d) for d in data["last"]],
+                orders=data["orders"].astype(int).tolist(),
+                x=data["x"].astype(int).tolist(),
+                revenue=np.round(data["revenue"], 2).tolist(),
+                margin=np.round(data["margin"], 2).tolist(),
+                recency=data["recency_days"].tolist(),
+                r=r.tolist(),
+                f=f.tolist(),
+                m=m.tolist(),
+                code=codes,
+                segment=segment.tolist(),
+                expected=expected.tolist(),
+                p_alive=p_alive.tolist(),
+                risk=risk.tolist(),
+                band=band.tolist(),
+                spend=np.round(spend, 2).tolist(),
+                clv=np.round(value, 2).tolist(),
+                basis=basis.tolist(),
+            )
+        )
+        self._set_next_offers(model.company_id, data["partner_id"].tolist())
+
+    @api.model
+    def _set_next_offers(self, company, partner_ids):
+        """Store the best next offer (highest lift, not yet bought) of each partner given."""
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE crm_customer_score
+                   SET next_offer_product_id = NULL
+                 WHERE company_id = %s AND partner_id = ANY(%s)
+                """,
+                company.id,
+                partner_ids,
+            )
+        )
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE crm_customer_score s
+                   SET next_offer_product_id = best.product_id
+                  FROM (%(offers)s) best
+                 WHERE s.partner_id = best.partner_id
+                   AND s.company_id = %(company)s
+                   AND best.rank = 1
+                """,
+                offers=self.env["crm.product.affinity"]._next_offer_query(company, partner_ids),
+                company=company.id,
+            )
+        )
+        self.invalidate_model()

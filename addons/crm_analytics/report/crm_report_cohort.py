@@ -1,0 +1,63 @@
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+
+
+class CrmReportCohort(models.Model):
+    """Cohort retention: customers of a first-purchase month still buying N months later.
+
+    One row per (company, cohort month, months since): each pivot cell is one row, so the
+    average of ``retention_rate`` in a cell is exactly that cell's rate.
+    """
+
+    _name = "crm.report.cohort"
+    _description = "Customer Cohort Retention"
+    _auto = False
+    _order = "cohort_month desc, months_since"
+    _depends = {
+        "sale.order": ["state", "company_id", "partner_id", "date_order"],
+        "res.partner": ["commercial_partner_id"],
+    }
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    cohort_month = fields.Date("First Purchase Month", readonly=True)
+    months_since = fields.Integer("Months Since First Purchase", aggregator=None, readonly=True)
+    customers = fields.Integer("Buying Customers", readonly=True)
+    cohort_size = fields.Integer(aggregator="max", readonly=True)
+    retention_rate = fields.Float("Retention (%)", aggregator="avg", readonly=True)
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            WITH pm AS (
+                SELECT DISTINCT so.company_id, p.commercial_partner_id AS partner_id,
+                       date_trunc('month', so.date_order)::date AS month
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale'
+            ), cohort AS (
+                SELECT company_id, partner_id, min(month) AS cohort_month
+                  FROM pm GROUP BY 1, 2
+            ), sizes AS (
+                SELECT company_id, cohort_month, count(*) AS size FROM cohort GROUP BY 1, 2
+            ), cells AS (
+                SELECT c.company_id, c.cohort_month,
+                       ((extract(year FROM pm.month) - extract(year FROM c.cohort_month)) * 12
+                        + extract(month FROM pm.month) - extract(month FROM c.cohort_month))::int
+                           AS months_since,
+                       count(*) AS customers
+                  FROM pm
+                  JOIN cohort c ON c.company_id = pm.company_id AND c.partner_id = pm.partner_id
+                 GROUP BY 1, 2, 3
+            )
+            SELECT row_number() OVER (ORDER BY cells.company_id, cells.cohort_month,
+                                      cells.months_since) AS id,
+                   cells.company_id, cells.cohort_month, cells.months_since, cells.customers,
+                   s.size AS cohort_size,
+                   100.0 * cells.customers / s.size AS retention_rate
+              FROM cells
+              JOIN sizes s ON s.company_id = cells.company_id
+                          AND s.cohort_month = cells.cohort_month
+            """
+        )

@@ -1,0 +1,165 @@
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tests import new_test_user
+from odoo.tests import tagged
+
+from odoo.addons.crm_analytics.lib import clv
+from odoo.addons.crm_analytics.models import crm_clv_model
+
+from .common import TODAY
+from .common import CrmAnalyticsCase
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestCustomerScore(CrmAnalyticsCase):
+    def _refresh(self):
+        return self.env["crm.clv.model"]._refresh_company(self.company)
+
+    def test_refresh_scores_every_customer_once(self):
+        model = self._refresh()
+        scores = self.env["crm.customer.score"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(scores.partner_id, self.customers)
+        self.assertEqual(model.state, "done")
+        self.assertEqual(model.scored_count, 40)
+
+    def test_scores_are_in_range_and_never_nan(self):
+        self._refresh()
+        for score in self.env["crm.customer.score"].search([("company_id", "=", self.company.id)]):
+            self.assertTrue({score.r_score, score.f_score, score.m_score} <= {1, 2, 3, 4, 5})
+            self.assertTrue(0 < score.p_alive <= 1)
+            self.assertAlmostEqual(score.churn_risk, 1 - score.p_alive, places=3)
+            self.assertGreaterEqual(score.clv, 0)
+            self.assertEqual(score.clv, score.clv)  # NaN is the only value unequal to itself
+
+    def test_frequent_recent_customer_is_worth_more_than_a_lapsed_one(self):
+        self._refresh()
+        frequent = self._score_of(self.customers[0])
+        lapsed = self._score_of(self.customers[35])
+        self.assertGreater(frequent.clv, lapsed.clv)
+        self.assertGreater(frequent.f_score, lapsed.f_score)
+        self.assertEqual(lapsed.recency_days, (TODAY.date() - lapsed.last_order_date).days)
+
+    def test_fit_stores_parameters_window_and_loglik(self):
+        model = self._refresh()
+        self.assertTrue(all(v > 0 for v in (model.bgnbd_r, model.bgnbd_alpha, model.bgnbd_a)))
+        self.assertLess(model.bgnbd_loglik, 0)
+        self.assertEqual(model.date_to, TODAY.date())
+        self.assertEqual(model.customer_count, 40)
+
+    def test_margin_is_the_clv_basis_when_costs_are_known(self):
+        self._refresh()
+        self.assertEqual(self._score_of(self.customers[0]).clv_basis, "margin")
+
+    def test_failed_fit_keeps_previous_scores(self):
+        self._refresh()
+        before = {s.partner_id.id: s.clv for s in self.customers.mapped(self._score_of)}
+        with (
+            patch.object(clv, "fit_bgnbd", side_effect=clv.CLVFitError("Too few customers.")),
+            self.assertRaisesRegex(UserError, "previous scores are kept"),
+        ):
+            self._refresh()
+        after = {s.partner_id.id: s.clv for s in self.customers.mapped(self._score_of)}
+        self.assertEqual(before, after)
+
+    def test_company_with_too_little_data_gets_a_clear_message(self):
+        empty = self.env["res.company"].create({"name": "Tienda Vacía Test"})
+        with self.assertRaisesRegex(UserError, "no confirmed sales"):
+            self.env["crm.clv.model"].with_company(empty)._refresh_company(empty)
+
+    def test_horizon_out_of_range_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "between 1 and 120 months"):
+            self.company.crm_clv_horizon_months = 0
+
+    def test_discount_rate_out_of_range_is_refused(self):
+        with self.assertRaisesRegex(ValidationError, "discount rate"):
+            self.company.crm_clv_discount_rate = 1.5
+
+    def test_interrupted_scoring_resumes_after_the_cursor(self):
+        with patch.object(crm_clv_model, "SCORE_BATCH_SIZE", 7):
+            model = self.env["crm.clv.model"]._prepare_company(self.company)
+            cursor = self.customers.sorted("id")[13].id
+            model.cursor_partner_id = cursor
+            model._score_all()
+        scored = self.env["crm.customer.score"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(scored.partner_id, self.customers.filtered(lambda p: p.id > cursor))
+        self.assertEqual(model.state, "done")
+
+    def test_recompute_action_is_for_managers_only(self):
+        with self.assertRaisesRegex(UserError, "Only analytics managers"):
+            self.env["crm.clv.model"].with_user(self.analyst).action_recompute()
+
+    def test_manager_recompute_opens_the_new_fit(self):
+        action = self.env["crm.clv.model"].with_user(self.manager).action_recompute()
+        model = self.env["crm.clv.model"].browse(action["res_id"])
+        self.assertEqual(model.company_id, self.company)
+        self.assertEqual(model.state, "done")
+
+    def test_partner_360_shows_the_score_of_the_current_company(self):
+        self._refresh()
+        partner = self.customers[0].with_user(self.analyst)
+        self.assertEqual(partner.crm_clv, self._score_of(self.customers[0]).clv)
+        self.assertTrue(partner.crm_rfm_segment)
+
+    def test_propensity_training_auc_is_stored_on_the_fit(self):
+        model = self._refresh()
+        self.assertTrue(0.5 < model.propensity_auc <= 1)
+
+    def test_propensities_are_stored_per_customer_and_category(self):
+        self._refresh()
+        rows = self.env["crm.customer.propensity"].search([("company_id", "=", self.company.id)])
+        self.assertTrue(rows)
+        self.assertTrue(all(0 < p < 1 for p in rows.mapped("probability")))
+        self.assertLessEqual(rows.categ_id, self.categ_home | self.categ_electro)
+
+
+def test_rfm_segment_map_covers_every_cell():
+    import numpy as np
+
+    from odoo.addons.crm_analytics.models.crm_customer_score import rfm_segment
+
+    r, fm = np.meshgrid(np.arange(1, 6), np.arange(1, 6))
+    segments = rfm_segment(r.ravel(), fm.ravel())
+    assert set(segments) == {
+        "champions",
+        "loyal",
+        "potential",
+        "new",
+        "at_risk",
+        "cant_lose",
+        "hibernating",
+        "lost",
+    }
+    assert rfm_segment(np.array([5]), np.array([5]))[0] == "champions"
+    assert rfm_segment(np.array([1]), np.array([1]))[0] == "lost"
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestScoreAccess(CrmAnalyticsCase):
+    def test_scores_of_another_company_are_hidden(self):
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        other = self.env["res.company"].create({"name": "Otra Tienda Test"})
+        outsider = new_test_user(
+            self.env,
+            login="ana_outsider",
+            groups="crm_analytics.group_manager",
+            company_id=other.id,
+            company_ids=[other.id],
+        )
+        Score = (
+            self.env["crm.customer.score"]
+            .with_user(outsider)
+            .with_context(allowed_company_ids=[other.id])
+        )
+        self.assertFalse(Score.search([("partner_id", "in", self.customers.ids)]))
+        Model = (
+            self.env["crm.clv.model"]
+            .with_user(outsider)
+            .with_context(allowed_company_ids=[other.id])
+        )
+        self.assertFalse(Model.search([("company_id", "=", self.company.id)]))

@@ -1,0 +1,159 @@
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import TODAY
+from .common import CrmAnalyticsCase
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(TODAY)
+class TestReports(CrmAnalyticsCase):
+    def _company_domain(self):
+        return [("company_id", "=", self.company.id)]
+
+    def test_cohort_sizes_add_up_to_the_customers(self):
+        rows = self.env["crm.report.cohort"].search(
+            [*self._company_domain(), ("months_since", "=", 0)]
+        )
+        self.assertEqual(sum(rows.mapped("customers")), len(self.customers))
+        self.assertTrue(all(r.retention_rate == 100 for r in rows))
+
+    def test_retention_counts_are_consistent(self):
+        rows = self.env["crm.report.retention"].search(self._company_domain())
+        self.assertEqual(sum(rows.mapped("new_customers")), len(self.customers))
+        for row in rows:
+            self.assertEqual(row.retained_customers + row.churned_customers, row.base_customers)
+            self.assertLessEqual(row.churn_rate, 100)
+
+    def test_one_time_buyer_churns_twelve_months_after_the_purchase(self):
+        customer = self.env["res.partner"].create({"name": "Cliente Único Test"})
+        company = self.env["res.company"].create({"name": "Tienda Churn Test"})
+        for date in ("2024-01-15", "2025-03-10"):
+            self.env["sale.order"].create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": company.id,
+                    "state": "sale",
+                    "date_order": date,
+                    "order_line": [(0, 0, {"product_id": self.products[0].id})],
+                }
+            )
+        rows = self.env["crm.report.retention"].search([("company_id", "=", company.id)])
+        churn = {str(r.month): r.churned_customers for r in rows if r.churned_customers}
+        self.assertEqual(churn, {"2025-01-01": 1})
+        base = {str(r.month): r.base_customers for r in rows}
+        self.assertEqual((base["2024-01-01"], base["2024-12-01"], base["2025-03-01"]), (0, 1, 0))
+
+    def test_revenue_per_segment_matches_the_orders(self):
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        groups = self.env["crm.report.segment.revenue"]._read_group(
+            self._company_domain(), ["rfm_segment"], ["revenue:sum"]
+        )
+        total = sum(revenue for _segment, revenue in groups)
+        self.assertAlmostEqual(total, sum(self.orders.mapped("amount_untaxed")), places=0)
+        self.assertNotIn(False, [segment for segment, _revenue in groups])
+
+    def test_loyalty_contribution_splits_orders_with_and_without_program(self):
+        rows = self.env["crm.report.loyalty.contribution"].search(self._company_domain())
+        self.assertEqual(len(rows), len(self.orders))
+        self.assertFalse(any(rows.mapped("with_program")))
+
+    def test_loyalty_contribution_counts_rewards_and_points_per_program(self):
+        program = self.env["loyalty.program"].create(
+            {
+                "name": "Club Tienda Test",
+                "program_type": "loyalty",
+                "company_id": self.company.id,
+                "reward_ids": [(0, 0, {"reward_type": "discount", "discount": 10})],
+            }
+        )
+        reward = program.reward_ids[:1]
+        rewarded, earning = self.orders[0], self.orders[1]
+        card = self.env["loyalty.card"].create(
+            {"program_id": program.id, "partner_id": rewarded.partner_id.id, "points": 0}
+        )
+        self.env["sale.order.line"].create(
+            {
+                "order_id": rewarded.id,
+                "name": "Descuento Club Test",
+                "product_id": reward.discount_line_product_id.id,
+                "reward_id": reward.id,
+                "coupon_id": card.id,
+                "price_unit": -2500.0,
+                "product_uom_qty": 1.0,
+            }
+        )
+        self.env["sale.order.coupon.points"].create(
+            {"order_id": earning.id, "coupon_id": card.id, "points": 50}
+        )
+        rows = self.env["crm.report.loyalty.contribution"].search(
+            [*self._company_domain(), ("with_program", "=", True)]
+        )
+        self.assertEqual(rows.program_id, program)
+        by_order = {row.id: row for row in rows}
+        self.assertEqual(set(by_order), {rewarded.id, earning.id})
+        self.assertAlmostEqual(by_order[rewarded.id].reward_amount, 2500.0)
+        self.assertEqual(by_order[earning.id].points_earned, 50)
+
+    def test_average_clv_trend_has_one_point_per_fit(self):
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        trend = self.env["crm.clv.model"]._read_group(
+            [*self._company_domain(), ("state", "=", "done")], ["fit_date:month"], ["avg_clv:avg"]
+        )
+        self.assertEqual(len(trend), 1)
+        self.assertGreater(trend[0][1], 0)
+
+    def _segments_and_moves(self):
+        Segment = self.env["crm.customer.segment"].with_company(self.company)
+        gold, silver = Segment.create(
+            [
+                {"name": "Oro Test", "company_id": self.company.id},
+                {"name": "Plata Test", "company_id": self.company.id},
+            ]
+        )
+        History = self.env["crm.customer.segment.history"]
+        History.create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "reason": "rule",
+                    "old_segment_id": False,
+                    "new_segment_id": silver.id,
+                    "date": "2024-01-01",
+                }
+                for partner in self.customers[:5]
+            ]
+            + [
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "reason": "rule",
+                    "old_segment_id": silver.id,
+                    "new_segment_id": gold.id,
+                    "date": "2025-06-01",
+                }
+                for partner in self.customers[:3]
+            ]
+        )
+        return gold, silver
+
+    def test_migration_matrix_counts_moves_between_segments(self):
+        gold, silver = self._segments_and_moves()
+        matrix = self.env["crm.report.segment.migration"]._read_group(
+            self._company_domain(), ["old_segment_id", "new_segment_id"], ["customer_count:sum"]
+        )
+        cells = {(old.id, new.id): count for old, new, count in matrix}
+        self.assertEqual(cells, {(False, silver.id): 5, (silver.id, gold.id): 3})
+
+    def test_revenue_follows_the_segment_valid_at_the_order_date(self):
+        gold, silver = self._segments_and_moves()
+        customer = self.customers[0]
+        rows = self.env["crm.report.segment.revenue"].search(
+            [*self._company_domain(), ("partner_id", "=", customer.id)]
+        )
+        for row in rows:
+            expected = gold if str(row.date) >= "2025-06-01" else silver
+            if str(row.date) >= "2024-01-01":
+                self.assertEqual(row.segment_id, expected, row.date)

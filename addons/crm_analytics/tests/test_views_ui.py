@@ -1,0 +1,47 @@
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+
+DASHBOARD_ACTIONS = (
+    "crm_report_retention_action",
+    "crm_report_cohort_action",
+    "crm_report_segment_revenue_action",
+    "crm_report_segment_migration_action",
+    "crm_clv_model_action_trend",
+    "crm_report_loyalty_contribution_action",
+    "crm_customer_score_action",
+    "crm_product_affinity_action",
+    "crm_customer_propensity_action",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestViewsUi(HttpCase):
+    def test_every_dashboard_chart_opens_in_the_browser(self):
+        # One browser session per action: a JS error in any view fails the tour.
+        for action in DASHBOARD_ACTIONS:
+            with self.subTest(action=action):
+                self.start_tour(
+                    f"/odoo/action-crm_analytics.{action}",
+                    "crm_analytics_views_tour",
+                    login="admin",
+                )
+
+    def test_model_fit_form_shows_the_parameters(self):
+        company = self.env.ref("base.main_company")
+        model = self.env["crm.clv.model"].create(
+            {
+                "company_id": company.id,
+                "date_from": "2024-01-01",
+                "date_to": "2026-06-30",
+                "bgnbd_r": 0.25,
+                "bgnbd_alpha": 4.0,
+                "bgnbd_a": 0.8,
+                "bgnbd_b": 2.5,
+                "rfm_bounds": {"recency": [10, 30, 90, 200]},
+            }
+        )
+        self.start_tour(
+            f"/odoo/action-crm_analytics.crm_clv_model_action/{model.id}",
+            "crm_analytics_views_tour",
+            login="admin",
+        )

@@ -1,0 +1,197 @@
+"""Benchmark of crm_analytics: RFM, CLV fit and scoring, affinity, propensity, KPI reports.
+
+    bash scripts/bench.sh analytics         (100,000 customers, 1,000,000 order lines)
+    ... bench_analytics.py --customers 5000 --lines 50000   (small, while iterating)
+
+Each job's time is printed with its ratio to one plain SQL aggregate over the same confirmed
+order lines, measured in the same run. The propensity model is judged on a time-based
+holdout: trained on the history as of two periods before the end (labels: the next period),
+tested on the history as of one period before the end (labels: the last period), on another
+sample of customers; every (customer, category) pair of the tested customers with history
+counts, candidates or not.
+"""
+
+import argparse
+import time
+from datetime import timedelta
+
+import numpy as np
+from datagen import ensure_dataset
+from datagen import open_env
+
+from odoo.tools import SQL
+
+
+def timed(function, *args, **kwargs):
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def plain_aggregate(env, company_id):
+    """The baseline: one GROUP BY customer over every confirmed order line of the company."""
+    return env.execute_query(
+        SQL(
+            """SELECT p.commercial_partner_id, count(*), sum(l.price_subtotal),
+                      max(so.date_order)
+                 FROM sale_order_line l
+                 JOIN sale_order so ON so.id = l.order_id
+                 JOIN res_partner p ON p.id = so.partner_id
+                WHERE so.state = 'sale' AND so.company_id = %s
+                GROUP BY p.commercial_partner_id""",
+            company_id,
+        )
+    )
+
+
+def rfm_job(env, company, date_from, date_to):
+    """Summary SQL per customer, ntile quintile boundaries and the 1-5 scores (no write)."""
+    score = env["crm.customer.score"]
+    rows = env.execute_query(score._summary_query(company, date_from, date_to))
+    data = score._summary_arrays(rows, date_to)
+    model = env["crm.clv.model"]
+    bounds = {
+        "recency": model._quintile_bounds(data["recency_days"]),
+        "frequency": model._quintile_bounds(data["orders"]),
+        "monetary": model._quintile_bounds(data["revenue"]),
+    }
+    return data, score._rfm_scores(data, bounds)
+
+
+def holdout_auc(env, company, end, period):
+    """AUC of the propensity model on the last period, trained one period earlier."""
+    # Addons import once open_env has loaded the configuration (addons path).
+    from odoo.addons.crm_analytics.lib import propensity
+
+    Propensity = env["crm.customer.propensity"]
+    train_at = end - timedelta(days=2 * period)
+    test_at = end - timedelta(days=period)
+    # One sample of customers to train, another one (other ids) to test.
+    chunks = max(2, Propensity._chunks(company))
+    _k, X_train, y_train = Propensity._features(company, train_at, period, chunks, 0)
+    fit = propensity.fit_logistic(X_train, y_train)
+    keys, X_test, y_test = Propensity._features(company, test_at, period, chunks, 1)
+    scores = fit.predict(X_test)
+    # Pairs outside the candidates get the lowest score; count the buyers among them.
+    bought = env.execute_query(
+        SQL(
+            """SELECT DISTINCT p.commercial_partner_id, pt.categ_id
+                 FROM sale_order_line l
+                 JOIN sale_order so ON so.id = l.order_id
+                 JOIN res_partner p ON p.id = so.partner_id
+                 JOIN product_product pp ON pp.id = l.product_id
+                 JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                WHERE so.state = 'sale' AND so.company_id = %s
+                  AND so.date_order >= %s AND so.date_order < %s
+                  AND p.commercial_partner_id %% %s = 1""",
+            company.id,
+            test_at,
+            end,
+            chunks,
+        )
+    )
+    customers = set(keys[:, 0].tolist())
+    candidates = set(map(tuple, keys.tolist()))
+    missed = sum(1 for pair in bought if pair[0] in customers and pair not in candidates)
+    categories = env.execute_query(SQL("SELECT count(DISTINCT categ_id) FROM product_template"))
+    outside = len(customers) * categories[0][0] - len(candidates)
+    low = np.full(outside, -1.0)
+    labels = np.r_[y_test, np.ones(missed, dtype=bool), np.zeros(outside - missed, dtype=bool)]
+    model_auc = propensity.auc(np.r_[scores, low], labels)
+    # Naive reference: "bought this category before, recently" (the recency-decay feature).
+    naive_auc = propensity.auc(np.r_[X_test[:, 2], low], labels)
+    return model_auc, naive_auc, len(y_train), len(labels), float(labels.mean())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    with open_env(args.config, args.database) as env:
+        stats = ensure_dataset(env, customers=args.customers, lines=args.lines)
+        company = env["res.company"].browse(stats["company_id"])
+        env = env(context=dict(env.context, allowed_company_ids=[company.id]))
+        print(
+            f"data: {stats['customers']} customers ({stats['customers_with_orders']} buyers), "
+            f"{stats['orders']} orders, {stats['order_lines']} lines, "
+            f"{stats['first_date']} .. {stats['last_date']}"
+        )
+        from odoo.addons.crm_analytics.lib import clv
+
+        model = env["crm.clv.model"]
+        date_from, date_to = model._data_window(company)
+        env.flush_all()
+
+        plain_aggregate(env, company.id)  # warm the cache once, like every job below
+        base, rows = timed(plain_aggregate, env, company.id)
+        print(f"baseline plain SQL aggregate over the order lines: {base:.2f} s ({len(rows)} rows)")
+
+        def report(name, seconds, extra=""):
+            print(f"{name:<38} {seconds:8.2f} s   x{seconds / base:6.1f} baseline   {extra}")
+
+        seconds, (data, (r, _f, _m)) = timed(rfm_job, env, company, date_from, date_to)
+        report("RFM (summary SQL + quintile scores)", seconds, f"{len(r)} customers")
+
+        fit_lib, bg = timed(clv.fit_bgnbd, data["x"], data["t_x"], data["T"])
+        spenders = data["monetary"] > 0
+        fit_gg, gg = timed(clv.fit_gamma_gamma, data["x"][spenders], data["monetary"][spenders])
+        report(
+            "CLV fit, BG/NBD (numpy/scipy only)",
+            fit_lib,
+            f"r={bg.r:.3f} alpha={bg.alpha:.2f} a={bg.a:.3f} b={bg.b:.3f} LL={bg.loglik:.0f}",
+        )
+        report(
+            "CLV fit, Gamma-Gamma (numpy/scipy only)",
+            fit_gg,
+            f"p={gg.p:.2f} q={gg.q:.2f} gamma={gg.gamma:.0f} LL={gg.loglik:.0f}",
+        )
+
+        seconds, _ = timed(env["crm.product.affinity"]._refresh, company, date_from, date_to)
+        pairs = env["crm.product.affinity"].search_count([("company_id", "=", company.id)])
+        categ_pairs = env["crm.category.affinity"].search_count([("company_id", "=", company.id)])
+        report("Affinity (product + category pairs)", seconds, f"{pairs} + {categ_pairs} rules")
+
+        seconds, fitted = timed(model._fit, company, date_from, date_to)
+        report("CLV fit in Odoo (summary SQL + fit)", seconds, f"{fitted.customer_count} customers")
+        seconds, _ = timed(fitted._score_all)
+        report(
+            "CLV + RFM scoring, write, next offers",
+            seconds,
+            f"{fitted.scored_count} scores, avg CLV {fitted.avg_clv:,.0f}",
+        )
+
+        period = company.crm_propensity_days
+        seconds, _ = timed(env["crm.customer.propensity"]._refresh, company, date_to)
+        report("Propensity (train + score + write)", seconds, f"period {period} days")
+        seconds, (model_auc, naive_auc, n_train, n_test, rate) = timed(
+            holdout_auc, env, company, date_to, period
+        )
+        report(
+            "Propensity holdout evaluation",
+            seconds,
+            f"AUC {model_auc:.3f} (naive recency-in-category {naive_auc:.3f}); "
+            f"train {n_train} pairs, test {n_test} pairs, {rate:.1%} positive",
+        )
+
+        for name in (
+            "crm.report.retention",
+            "crm.report.cohort",
+            "crm.report.segment.revenue",
+            "crm.report.loyalty.contribution",
+        ):
+            Report = env[name]
+            groupby = ["month:month"] if "month" in Report._fields else ["date:month"]
+            if name == "crm.report.cohort":
+                groupby = ["cohort_month:month", "months_since"]
+            seconds, groups = timed(
+                Report._read_group, [("company_id", "=", company.id)], groupby, ["__count"]
+            )
+            report(f"KPI {name}", seconds, f"{len(groups)} groups")
+
+
+if __name__ == "__main__":
+    main()
