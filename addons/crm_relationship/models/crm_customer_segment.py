@@ -149,6 +149,7 @@ class CrmCustomerSegment(models.Model):
         Metric = self.env["crm.customer.metric"].sudo()
         new_segment = {}
         for company_id, pending in by_company.items():
+            # every segment of the company applies, whatever the running user may read
             for segment in self.sudo().search([("company_id", "=", company_id)]):
                 if not pending:
                     break
