@@ -10,7 +10,9 @@ class LoyaltyLedgerCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, loyalty_no_mail=True))
+        cls.env = cls.env(
+            context=dict(cls.env.context, tracking_disable=True, loyalty_no_mail=True)
+        )
         cls.env["loyalty.program"].search([]).action_archive()
         cls.program = cls.env["loyalty.program"].create(
             {
@@ -136,6 +138,4 @@ class LoyaltyLedgerCase(TransactionCase):
             ledger = self.Ledger.search(
                 [("program_id", "=", program.id), ("state", "=", "available")]
             )
-            self.assertAlmostEqual(
-                program.crm_points_total, sum(ledger.mapped("points")), places=2
-            )
+            self.assertAlmostEqual(program.crm_points_total, sum(ledger.mapped("points")), places=2)

@@ -44,10 +44,12 @@ class TestExpiry(LoyaltyLedgerCase):
         scheduler = self.env["crm.loyalty.scheduler"]
         with (
             patch("odoo.addons.crm_loyalty.models.crm_loyalty_scheduler.BATCH_SIZE", 2),
-            patch.object(type(self.env["ir.cron"]), "_commit_progress", return_value=60) as progress,
+            patch.object(
+                type(self.env["ir.cron"]), "_commit_progress", return_value=60
+            ) as progress,
         ):
             scheduler._cron_expire_points()
-        self.assertEqual([c.kwargs.get("remaining") for c in progress.call_args_list][0], 3)
+        self.assertEqual(progress.call_args_list[0].kwargs.get("remaining"), 3)
         self.assertEqual([c.args for c in progress.call_args_list[1:]], [(2,), (1,)])
         self.assertEqual(self.card.points, 0)
 
@@ -58,7 +60,9 @@ class TestExpiry(LoyaltyLedgerCase):
         scheduler = self.env["crm.loyalty.scheduler"]
         self.assertEqual(scheduler._send_expiry_reminders(today=date(2026, 1, 1)), 0)
         self.assertEqual(scheduler._send_expiry_reminders(today=date(2026, 1, 10)), 1)
-        mail = self.env["mail.mail"].search([("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)])
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "loyalty.card"), ("res_id", "=", self.card.id)]
+        )
         self.assertIn("120", mail.body_html)
         self.assertIn(self.partner, mail.recipient_ids)
         self.assertEqual(scheduler._send_expiry_reminders(today=date(2026, 1, 11)), 0)

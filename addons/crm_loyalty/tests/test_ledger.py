@@ -56,7 +56,12 @@ class TestLedger(LoyaltyLedgerCase):
             entry.sudo().unlink()
         with self.assertRaises(UserError):
             self.Ledger.sudo().create(
-                {"card_id": self.card.id, "program_id": self.program.id, "kind": "earn", "points": 5}
+                {
+                    "card_id": self.card.id,
+                    "program_id": self.program.id,
+                    "kind": "earn",
+                    "points": 5,
+                }
             )
         self.assertEqual(entry.points, 100)
 

@@ -10,7 +10,9 @@ from odoo.addons.crm_loyalty.lib.points import qualifying_tier
 
 class TestPointsLib(unittest.TestCase):
     def test_fifo_allocation_takes_lots_in_order_and_reports_the_uncovered_rest(self):
-        self.assertEqual(allocate_fifo(120, [("a", 50), ("b", 0), ("c", 100)]), ([("a", 50), ("c", 70)], 0))
+        self.assertEqual(
+            allocate_fifo(120, [("a", 50), ("b", 0), ("c", 100)]), ([("a", 50), ("c", 70)], 0)
+        )
         self.assertEqual(allocate_fifo(30, [("a", 10)]), ([("a", 10)], 20))
 
     def test_add_months_clamps_to_the_last_day_of_the_month(self):
@@ -27,7 +29,9 @@ class TestPointsLib(unittest.TestCase):
 
     def test_tier_table_must_increase_with_the_sequence(self):
         self.assertIsNone(check_tier_table([(1, 0, "Classic"), (2, 100, "Silver")]))
-        self.assertEqual(check_tier_table([(1, 0, "Classic"), (2, 500, "Gold"), (3, 100, "Silver")]), "Silver")
+        self.assertEqual(
+            check_tier_table([(1, 0, "Classic"), (2, 500, "Gold"), (3, 100, "Silver")]), "Silver"
+        )
 
     def test_qualifying_tier_is_the_highest_reached(self):
         tiers = [("classic", 0), ("gold", 500), ("silver", 100)]

@@ -13,7 +13,9 @@ class TestSaleFlow(LoyaltyLedgerCase):
         order = self._confirmed_order(qty=2)
         earn = self._entries(kind="earn")
         self.assertEqual((earn.points, earn.state), (200, "available"))
-        self.assertEqual((earn.source_type, earn.source_model, earn.source_id), ("sale", "sale.order", order.id))
+        self.assertEqual(
+            (earn.source_type, earn.source_model, earn.source_id), ("sale", "sale.order", order.id)
+        )
         self.assertEqual(earn.amount, 200)
         self.assertEqual(self.card.points, 200)
         self.assertLedgerInvariant()
@@ -22,7 +24,9 @@ class TestSaleFlow(LoyaltyLedgerCase):
         self.program.crm_pending_mode = "paid"
         order = self._confirmed_order(qty=3)
         earn = self._entries(kind="earn")
-        self.assertEqual((earn.state, self.card.points, self.card.crm_points_pending), ("pending", 0, 300))
+        self.assertEqual(
+            (earn.state, self.card.points, self.card.crm_points_pending), ("pending", 0, 300)
+        )
         invoice = self._invoice(order)
         self.assertEqual(earn.state, "pending")
         self._pay(invoice)
@@ -93,7 +97,10 @@ class TestSaleFlow(LoyaltyLedgerCase):
         refund.invoice_line_ids.quantity = 1
         refund.action_post()
         reverse = self._entries(kind="reverse")
-        self.assertEqual((reverse.points, reverse.source_model, reverse.source_id), (-100, "account.move", refund.id))
+        self.assertEqual(
+            (reverse.points, reverse.source_model, reverse.source_id),
+            (-100, "account.move", refund.id),
+        )
         self.assertEqual(self.card.points, 300)
         self.assertLedgerInvariant()
 

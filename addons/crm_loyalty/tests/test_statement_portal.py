@@ -33,9 +33,11 @@ class TestStatement(LoyaltyLedgerCase):
 
     def test_pdf_statement_renders_the_card(self):
         self._earn(self.card, 321)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "crm_loyalty.report_loyalty_statement", self.card.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("crm_loyalty.report_loyalty_statement", self.card.ids)[0]
+            .decode()
+        )
         self.assertIn(self.card.code, html)
         self.assertIn("321", html)
 
@@ -61,7 +63,9 @@ class TestPortalPoints(HttpCase):
         cls.own_card = Card.create(
             {"program_id": program.id, "partner_id": cls.portal_user.partner_id.id, "points": 4321}
         )
-        cls.other_card = Card.create({"program_id": program.id, "partner_id": other.id, "points": 9876})
+        cls.other_card = Card.create(
+            {"program_id": program.id, "partner_id": other.id, "points": 9876}
+        )
 
     def test_portal_user_sees_only_their_own_cards(self):
         self.authenticate("loy_portal", "loy_portal")

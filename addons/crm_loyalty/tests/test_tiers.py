@@ -17,10 +17,22 @@ class TestTiers(LoyaltyLedgerCase):
         Tier = cls.env["crm.loyalty.tier"]
         cls.classic = Tier.create({"name": "Classic", "sequence": 1, "program_id": cls.program.id})
         cls.silver = Tier.create(
-            {"name": "Silver", "sequence": 2, "program_id": cls.program.id, "threshold": 300, "multiplier": 1.5}
+            {
+                "name": "Silver",
+                "sequence": 2,
+                "program_id": cls.program.id,
+                "threshold": 300,
+                "multiplier": 1.5,
+            }
         )
         cls.gold = Tier.create(
-            {"name": "Gold", "sequence": 3, "program_id": cls.program.id, "threshold": 1000, "multiplier": 2}
+            {
+                "name": "Gold",
+                "sequence": 3,
+                "program_id": cls.program.id,
+                "threshold": 1000,
+                "multiplier": 2,
+            }
         )
 
     def test_unordered_thresholds_are_refused(self):
@@ -32,7 +44,12 @@ class TestTiers(LoyaltyLedgerCase):
     def test_overlapping_thresholds_are_refused(self):
         with self.assertRaises(ValidationError):
             self.env["crm.loyalty.tier"].create(
-                {"name": "Silver bis", "sequence": 5, "program_id": self.program.id, "threshold": 300}
+                {
+                    "name": "Silver bis",
+                    "sequence": 5,
+                    "program_id": self.program.id,
+                    "threshold": 300,
+                }
             )
 
     def test_upgrade_happens_at_once_when_the_threshold_is_crossed(self):
@@ -41,7 +58,10 @@ class TestTiers(LoyaltyLedgerCase):
         self._confirmed_order(qty=1)
         self.assertEqual(self.card.crm_tier_id, self.silver)
         change = self.card.crm_tier_history_ids[0]
-        self.assertEqual((change.old_tier_id, change.new_tier_id, change.reason), (self.classic, self.silver, "upgrade"))
+        self.assertEqual(
+            (change.old_tier_id, change.new_tier_id, change.reason),
+            (self.classic, self.silver, "upgrade"),
+        )
 
     def test_tier_multiplier_applies_to_every_accrual(self):
         self._confirmed_order(qty=3)
