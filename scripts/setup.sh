@@ -103,12 +103,12 @@ download_odoo() {
         -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o Debug::NoLocking=1)
     [ "$(id -u)" = 0 ] && opts+=(-o APT::Sandbox::User=root)
     log "reading the Debian archive's package lists (unstable${codename:+ and $codename}) into $apt_dir"
-    apt-get "${opts[@]}" update >"$apt_dir/update.log" 2>&1 \
+    apt-get "${opts[@]}" --error-on=any update >"$apt_dir/update.log" 2>&1 \
         || die "cannot reach the Debian archive through the machine's mirror (see $apt_dir/update.log)"
     (
         cd "$debs"
         log "downloading odoo-19 from unstable"
-        apt-get "${opts[@]}" download odoo-19/sid >/dev/null || die "apt-get download odoo-19 failed"
+        apt-get "${opts[@]}" download odoo-19/sid >/dev/null || die "apt-get download odoo-19 failed: the unstable suite of the mirror has no odoo-19 package"
         local pkg
         for pkg in "${ASSET_PACKAGES[@]}"; do
             { [ -n "$codename" ] && apt-get "${opts[@]}" download "$pkg/$codename" >/dev/null 2>&1; } \
@@ -175,8 +175,11 @@ setup_venv() {
         "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv' failed: install the python3-venv package"
     fi
     log "installing Python requirements into $VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.txt" \
-        || die "pip install -r requirements.txt failed"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -r "$ROOT/requirements.txt" \
+        >"$VENV/pip-install.log" 2>&1; then
+        tail -n 20 "$VENV/pip-install.log" >&2
+        die "pip install -r requirements.txt failed (full log: $VENV/pip-install.log)"
+    fi
     # Odoo 19 takes a PyPDF2 3.x for its own shim and crashes at install time: keep pypdf only.
     if "$VENV/bin/python" -m pip show -q PyPDF2 >/dev/null 2>&1; then
         "$VENV/bin/python" -m pip uninstall -q -y PyPDF2
@@ -205,10 +208,10 @@ write_config() {
         echo "[options]"
         echo "addons_path = $(odoo_addons_path),$ROOT/addons"
         echo "data_dir = $LOCAL_DIR/data"
-        echo "db_host = ${PGHOST:-False}"
-        echo "db_port = ${PGPORT:-False}"
+        [ -n "${PGHOST:-}" ] && echo "db_host = $PGHOST"
+        [ -n "${PGPORT:-}" ] && echo "db_port = $PGPORT"
         echo "db_user = ${PGUSER:-$(id -un)}"
-        echo "db_password = ${PGPASSWORD:-False}"
+        [ -n "${PGPASSWORD:-}" ] && echo "db_password = $PGPASSWORD"
         echo "http_interface = ${HTTP_INTERFACE:-127.0.0.1}"
         echo "http_port = ${HTTP_PORT:-8069}"
         echo "list_db = True"
