@@ -25,7 +25,9 @@ class LoyaltyCard(models.Model):
     crm_tier_review_date = fields.Date(
         string="Tier Review", help="Date from which a lower qualification downgrades the card."
     )
-    crm_tier_history_ids = fields.One2many("crm.loyalty.tier.history", "card_id")
+    crm_tier_history_ids = fields.One2many(
+        "crm.loyalty.tier.history", "card_id", string="Tier Changes"
+    )
     crm_points_pending = fields.Float(
         string="Pending Points", compute="_compute_crm_points", digits=(16, 2)
     )
