@@ -10,6 +10,9 @@ from ..lib.points import lot_expiry_date
 # Fields the ledger engine itself may update on a posted entry (lifecycle and lot
 # bookkeeping); everything else is frozen once written.
 _SYSTEM_FIELDS = frozenset({"state", "remaining", "debt", "reminder_sent"})
+# Source fields the engine may fill once, in the transaction that posted an entry without
+# one (channels that change the points first and log their document after).
+_SOURCE_FIELDS = frozenset({"source_type", "source_model", "source_id", "source_name"})
 
 
 class CrmLoyaltyLedger(models.Model):
@@ -114,7 +117,12 @@ class CrmLoyaltyLedger(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.context.get("crm_loyalty_engine") or set(vals) - _SYSTEM_FIELDS:
+        allowed = _SYSTEM_FIELDS
+        if self.env.context.get("crm_loyalty_attach_source") and not any(
+            self.mapped("source_model")
+        ):
+            allowed = _SYSTEM_FIELDS | _SOURCE_FIELDS
+        if not self.env.context.get("crm_loyalty_engine") or set(vals) - allowed:
             raise UserError(
                 self.env._(
                     "Posted ledger entries cannot be changed: record a correction as a new entry."
@@ -216,6 +224,24 @@ class CrmLoyaltyLedger(models.Model):
         entry = self._engine().create(vals)
         self._consume(entry, takes)
         return entry
+
+    @api.model
+    def _attach_source(self, card, document):
+        """Give ``document`` as source to the entries of ``card`` posted without one in
+        this transaction (point of sale, reward line added to a confirmed order)."""
+        entries = self._engine().search(
+            [
+                ("card_id", "=", card.id),
+                ("source_model", "=", False),
+                ("create_date", "=", self.env.cr.now()),
+                ("create_uid", "=", self.env.uid),
+            ]
+        )
+        if entries and document:
+            entries.with_context(crm_loyalty_attach_source=True).write(
+                self._source_values(document)
+            )
+        return entries
 
     @api.model
     def _open_lots(self, card, prefer_lot=None):

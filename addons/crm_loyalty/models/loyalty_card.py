@@ -111,9 +111,10 @@ class LoyaltyCard(models.Model):
             delta = card.points - old
             if float_compare(delta, 0.0, precision_digits=2) == 0:
                 continue
+            kind = context.get("crm_loyalty_kind") or ("earn" if delta > 0 else "redeem")
             Ledger._post_entry(
                 card,
-                "earn" if delta > 0 else "redeem",
+                kind,
                 delta,
                 source_type=context.get("crm_loyalty_source_type", "system"),
                 reason=context.get("crm_loyalty_reason")

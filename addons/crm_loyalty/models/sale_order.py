@@ -71,6 +71,13 @@ class SaleOrder(models.Model):
                     reason=self.env._("Reward on %s", self.name),
                 )
 
+    def _update_loyalty_history(self, coupon_id, points):
+        """A reward line added to a confirmed order: its redemption gets the order as source."""
+        res = super()._update_loyalty_history(coupon_id, points)
+        if coupon_id.program_id.crm_ledger:
+            self.env["crm.loyalty.ledger"]._attach_source(coupon_id, self)
+        return res
+
     def _action_cancel(self):
         confirmed = self.filtered(lambda order: order.state == "sale")
         cards = confirmed._crm_ledger_cards()

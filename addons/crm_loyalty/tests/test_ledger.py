@@ -109,3 +109,40 @@ class TestLedger(LoyaltyLedgerCase):
     def test_a_validity_of_zero_months_is_refused(self):
         with self.assertRaises(ValidationError):
             self.program.crm_expiry_months = 0
+
+    def test_channel_logging_history_after_the_points_lends_its_document(self):
+        # The point of sale adds points to the card, then logs a loyalty.history row.
+        order = self._order(qty=1)
+        self.card.points += 42
+        self.env["loyalty.history"].create(
+            {
+                "card_id": self.card.id,
+                "description": "Caja 3",
+                "issued": 42,
+                "order_model": order._name,
+                "order_id": order.id,
+            }
+        )
+        entry = self._entries()
+        self.assertEqual(
+            (entry.points, entry.source_model, entry.source_id), (42, "sale.order", order.id)
+        )
+        self.assertEqual(entry.source_type, "sale")
+        with self.assertRaises(UserError):
+            entry.with_context(
+                crm_loyalty_engine=True, crm_loyalty_attach_source=True
+            ).sudo().write({"source_id": order.id + 1})
+
+    def test_merging_customers_moves_points_through_the_ledger(self):
+        self._earn(self.card, 120)
+        other_card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": self.other_partner.id}
+        )
+        self._earn(other_card, 30)
+        wizard = self.env["base.partner.merge.automatic.wizard"].create({})
+        wizard._merge((self.partner | self.other_partner).ids, self.other_partner)
+        self.assertEqual(other_card.points, 150)
+        self.assertEqual(self.card.points, 0)
+        moves = self._entries(other_card, kind="adjust")
+        self.assertEqual((moves.points, moves.reason), (120, "Customers merged"))
+        self.assertLedgerInvariant(self.card | other_card)

@@ -1,1 +1,2 @@
+from . import base_partner_merge
 from . import loyalty_card_update_balance
