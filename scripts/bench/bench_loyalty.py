@@ -171,9 +171,19 @@ def _expiry_dataset(env, lots, cards):
     have = env.execute_query(
         SQL("SELECT count(*) FROM crm_loyalty_ledger WHERE program_id = %s", program.id)
     )[0][0]
-    if have >= lots:
+    if have == lots:
         return program
     env.flush_all()
+    if have:  # another size: start again
+        for query in (
+            "DELETE FROM crm_loyalty_consumption WHERE lot_id IN "
+            "(SELECT id FROM crm_loyalty_ledger WHERE program_id = %(program)s)",
+            "DELETE FROM crm_loyalty_ledger WHERE program_id = %(program)s",
+            "DELETE FROM loyalty_history WHERE card_id IN "
+            "(SELECT id FROM loyalty_card WHERE program_id = %(program)s)",
+            "DELETE FROM loyalty_card WHERE program_id = %(program)s",
+        ):
+            env.execute_query(SQL(query, program=program.id))
     env.execute_query(
         SQL(
             """
@@ -207,6 +217,26 @@ def _expiry_dataset(env, lots, cards):
             expiry=expiry,
             tag=TAG,
             per_card=max(lots // cards, 1),
+        )
+    )
+    # The remainder of lots / cards goes to the first cards, so the total is exact.
+    env.execute_query(
+        SQL(
+            """
+            INSERT INTO crm_loyalty_ledger (
+                card_id, program_id, company_id, kind, points, date, state, remaining, debt,
+                expiry_date, source_type, reason, reminder_sent, create_uid, write_uid,
+                create_date, write_date)
+            SELECT c.id, %(program)s, %(company)s, 'earn', 10, now() - interval '400 days',
+                   'available', 10, 0, %(expiry)s, 'system', %(tag)s, FALSE, 1, 1, now(), now()
+              FROM (SELECT id FROM loyalty_card WHERE program_id = %(program)s ORDER BY id
+                    LIMIT %(rest)s) c
+            """,
+            program=program.id,
+            company=program.company_id.id,
+            expiry=expiry,
+            tag=TAG,
+            rest=lots - max(lots // cards, 1) * cards if lots > cards else 0,
         )
     )
     env.execute_query(

@@ -93,6 +93,7 @@ class CrmLoyaltyLedger(models.Model):
     lot_consumption_ids = fields.One2many("crm.loyalty.consumption", "lot_id", string="Consumed By")
 
     _open_lots_idx = models.Index("(card_id, expiry_date, id) WHERE remaining > 0")
+    _due_lots_idx = models.Index("(expiry_date, id) WHERE remaining > 0 AND state = 'available'")
     _open_debts_idx = models.Index("(card_id, id) WHERE debt > 0")
     _remaining_range = models.Constraint(
         "CHECK (remaining >= 0 AND debt >= 0)", "Remaining points and debts cannot be negative."

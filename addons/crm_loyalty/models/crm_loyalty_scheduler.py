@@ -53,7 +53,7 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                       FROM crm_loyalty_ledger l
                       JOIN loyalty_card c ON c.id = l.card_id
                      WHERE l.remaining > 0 AND l.state = 'available' AND l.expiry_date < %(today)s
-                     ORDER BY l.id
+                     ORDER BY l.expiry_date, l.id
                      LIMIT %(limit)s
                        FOR UPDATE OF l, c SKIP LOCKED
                 ), per_card AS (
