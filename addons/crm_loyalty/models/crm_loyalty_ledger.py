@@ -64,7 +64,10 @@ class CrmLoyaltyLedger(models.Model):
         help="Points this entry could not take from any lot: future earnings settle them.",
     )
     reminder_sent = fields.Boolean(copy=False)
-    amount = fields.Monetary(help="Amount spent that earned these points (tier qualification).")
+    amount = fields.Monetary(
+        help="Amount spent that earned these points, in the program's currency (tier "
+        "qualification)."
+    )
     source_type = fields.Selection(
         [
             ("sale", "Sales Order"),

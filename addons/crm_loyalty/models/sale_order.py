@@ -31,17 +31,16 @@ class SaleOrder(models.Model):
         self.ensure_one()
         Ledger = self.env["crm.loyalty.ledger"]
         lines = self.order_line.filtered(lambda line: not line.reward_id)
-        amount = self.currency_id._convert(
-            sum(lines.mapped("price_total")),
-            self.company_id.currency_id,
-            self.company_id,
-            self.date_order.date(),
-        )
+        total = sum(lines.mapped("price_total"))
         for coupon_point in self.coupon_point_ids:
             card = coupon_point.coupon_id
             if not card.program_id.crm_ledger or coupon_point.points <= 0:
                 continue
             program = card.program_id
+            # Amount spent in the program's currency: tier thresholds are expressed in it.
+            amount = self.currency_id._convert(
+                total, program.currency_id, self.company_id, self.date_order.date()
+            )
             state = "available" if program.crm_pending_mode == "none" else "pending"
             mature_date = False
             if program.crm_pending_mode == "window":
