@@ -77,7 +77,7 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                       FROM due d JOIN entries e ON e.card_id = d.card_id
                 ), lots AS (
                     UPDATE crm_loyalty_ledger l SET remaining = 0, write_date = %(now)s
-                      FROM due d WHERE l.id = d.id
+                     WHERE l.id = ANY(ARRAY(SELECT id FROM due))
                 ), cards AS (
                     UPDATE loyalty_card c SET points = ROUND((c.points - pc.points)::numeric, 2),
                                               write_date = %(now)s
