@@ -12,6 +12,7 @@
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "report/crm_loyalty_statement_report.xml",
+        "wizards/crm_loyalty_statement_wizard_views.xml",
         "views/crm_loyalty_ledger_views.xml",
         "views/crm_loyalty_tier_views.xml",
         "views/loyalty_card_views.xml",

@@ -133,7 +133,15 @@ class LoyaltyCard(models.Model):
         return action
 
     def action_crm_print_statement(self):
-        return self.env.ref("crm_loyalty.action_report_loyalty_statement").report_action(self)
+        """Ask the period, then print the PDF statement of the cards."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Print Points Statement"),
+            "res_model": "crm.loyalty.statement.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_card_ids": self.ids},
+        }
 
     # ---------------------------------------------------------------- business
 
@@ -292,8 +300,8 @@ class LoyaltyCard(models.Model):
         """
         self.ensure_one()
         today = fields.Date.context_today(self)
-        date_to = date_to or today
-        date_from = date_from or add_months(date_to, -3)
+        date_to = fields.Date.to_date(date_to) or today
+        date_from = fields.Date.to_date(date_from) or add_months(date_to, -3)
         start = datetime.datetime.combine(date_from, datetime.time.min)
         end = datetime.datetime.combine(date_to, datetime.time.max)
         # sudo: the statement is printed for whoever may read the card (portal included).

@@ -2,6 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase
 from odoo.tests import new_test_user
 from odoo.tests import tagged
@@ -41,12 +42,39 @@ class TestStatement(LoyaltyLedgerCase):
         self.assertIn(self.card.code, html)
         self.assertIn("321", html)
 
-    def test_statement_action_is_the_pdf_report(self):
+    def test_statement_is_printed_for_the_chosen_period(self):
+        with freeze_time("2026-01-10"):
+            self._earn(self.card, 111)
+        with freeze_time("2026-06-10"):
+            self._earn(self.card, 222)
         action = self.card.action_crm_print_statement()
-        # Without a document layout yet, Odoo first opens the layout configurator.
-        report = action.get("context", {}).get("report_action", action)
+        wizard = (
+            self.env[action["res_model"]]
+            .with_context(action["context"])
+            .create({"date_from": date(2026, 6, 1), "date_to": date(2026, 6, 30)})
+        )
+        report = wizard.action_print()
+        report = report.get("context", {}).get("report_action", report)
         self.assertEqual(report["report_name"], "crm_loyalty.report_loyalty_statement")
-        self.assertEqual(report["context"]["active_ids"], self.card.ids)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html(report["report_name"], self.card.ids, data=report["data"])[0]
+            .decode()
+        )
+        # June only: the January lot is in the opening balance, not among the movements.
+        self.assertEqual(html.count('data-oe-expression="entry.points"'), 1)
+        self.assertIn('data-oe-expression="entry.points">222<', html)
+        self.assertIn('data-oe-expression="statement[&#39;opening&#39;]">111<', html)
+
+    def test_a_statement_ending_before_it_starts_is_refused(self):
+        with self.assertRaises(ValidationError):
+            self.env["crm.loyalty.statement.wizard"].create(
+                {
+                    "card_ids": self.card.ids,
+                    "date_from": date(2026, 6, 1),
+                    "date_to": date(2026, 5, 1),
+                }
+            )
 
 
 @tagged("post_install", "-at_install")
