@@ -164,6 +164,8 @@ class LoyaltyCard(models.Model):
     def crm_redeem_points(self, points, reason=None, source=None):
         """Spend ``points`` (> 0) of the available balance; waits for no one (NOWAIT)."""
         self.ensure_one()
+        # Spending points is changing the card: only users who may write it can.
+        self.check_access("write")
         if float_compare(points, 0.0, precision_digits=2) <= 0:
             raise UserError(self.env._("Redeem a positive number of points."))
         self._crm_lock()

@@ -1,3 +1,4 @@
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user
@@ -35,6 +36,12 @@ class TestLedger(LoyaltyLedgerCase):
         with self.assertRaises(UserError):
             self.card.crm_redeem_points(150)
         self.assertEqual(len(self._entries()), 1)
+        self.assertEqual(self.card.points, 100)
+
+    def test_users_who_cannot_write_the_card_cannot_redeem(self):
+        self._earn(self.card, 100)
+        with self.assertRaises(AccessError):
+            self.card.with_user(self.loyalty_user).crm_redeem_points(10)
         self.assertEqual(self.card.points, 100)
 
     def test_redemption_consumes_lots_first_in_first_out_with_trace(self):
