@@ -1,0 +1,402 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from ..lib.points import allocate_fifo
+from ..lib.points import lot_expiry_date
+
+# Fields the ledger engine itself may update on a posted entry (lifecycle and lot
+# bookkeeping); everything else is frozen once written.
+_SYSTEM_FIELDS = frozenset({"state", "remaining", "debt", "reminder_sent"})
+# Source fields the engine may fill once, in the transaction that posted an entry without
+# one (channels that change the points first and log their document after).
+_SOURCE_FIELDS = frozenset({"source_type", "source_model", "source_id", "source_name"})
+
+
+class CrmLoyaltyLedger(models.Model):
+    """Append-only points ledger of a loyalty card.
+
+    Positive entries are lots (``remaining`` points not yet consumed, an expiry date);
+    negative entries consume lots first-in first-out through consumption rows. The
+    available balance (sum of ``points`` of available entries) always equals the card's
+    ``points``: the engine methods below are the only writers and end with
+    ``loyalty.card._crm_sync_points``.
+    """
+
+    _name = "crm.loyalty.ledger"
+    _description = "Loyalty Points Ledger Entry"
+    _order = "date desc, id desc"
+    _rec_name = "reason"
+
+    card_id = fields.Many2one("loyalty.card", required=True, index=True, ondelete="restrict")
+    program_id = fields.Many2one("loyalty.program", required=True, index=True, ondelete="restrict")
+    partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="restrict")
+    company_id = fields.Many2one("res.company", index=True)
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    kind = fields.Selection(
+        [
+            ("earn", "Earn"),
+            ("redeem", "Redeem"),
+            ("expire", "Expire"),
+            ("adjust", "Adjust"),
+            ("reverse", "Reverse"),
+        ],
+        required=True,
+        index=True,
+    )
+    points = fields.Float(required=True, digits=(16, 2))
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    state = fields.Selection(
+        [("pending", "Pending"), ("available", "Available"), ("cancelled", "Cancelled")],
+        required=True,
+        default="available",
+        index=True,
+    )
+    mature_date = fields.Date(string="Usable From", help="End of the return window.")
+    expiry_date = fields.Date(index=True)
+    remaining = fields.Float(
+        digits=(16, 2), help="Points of this lot not yet redeemed, expired or reversed."
+    )
+    debt = fields.Float(
+        digits=(16, 2),
+        help="Points this entry could not take from any lot: future earnings settle them.",
+    )
+    reminder_sent = fields.Boolean(copy=False)
+    amount = fields.Monetary(
+        help="Amount spent that earned these points, in the program's currency (tier "
+        "qualification)."
+    )
+    source_type = fields.Selection(
+        [
+            ("sale", "Sales Order"),
+            ("website", "Website Order"),
+            ("pos", "Point of Sale"),
+            ("invoice", "Invoice / Credit Note"),
+            ("manual", "Manual"),
+            ("expiry", "Expiry"),
+            ("system", "Other"),
+        ],
+        string="Source",
+        required=True,
+        default="manual",
+    )
+    source_model = fields.Char(index=True)
+    source_id = fields.Many2oneReference(
+        string="Source Record", model_field="source_model", index=True
+    )
+    source_name = fields.Char(string="Source Document")
+    origin_id = fields.Many2one(
+        "crm.loyalty.ledger", string="Reverses", index="btree_not_null", ondelete="restrict"
+    )
+    reason = fields.Char()
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user, ondelete="set null")
+    consumption_ids = fields.One2many("crm.loyalty.consumption", "entry_id", string="Lots Used")
+    lot_consumption_ids = fields.One2many("crm.loyalty.consumption", "lot_id", string="Consumed By")
+
+    _open_lots_idx = models.Index("(card_id, expiry_date, id) WHERE remaining > 0")
+    _due_lots_idx = models.Index("(expiry_date, id) WHERE remaining > 0 AND state = 'available'")
+    _open_debts_idx = models.Index("(card_id, id) WHERE debt > 0")
+    _remaining_range = models.Constraint(
+        "CHECK (remaining >= 0 AND debt >= 0)", "Remaining points and debts cannot be negative."
+    )
+
+    @api.depends("kind", "points", "source_name", "reason")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for entry in self:
+            label = entry.reason or entry.source_name or ""
+            entry.display_name = f"{kinds.get(entry.kind, '')} {entry.points:g} {label}".strip()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("crm_loyalty_engine"):
+            raise UserError(
+                self.env._(
+                    "Ledger entries are created by the loyalty flows and adjustments only; "
+                    "use Adjust Points on the card."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        allowed = _SYSTEM_FIELDS
+        if self.env.context.get("crm_loyalty_attach_source") and not any(
+            self.mapped("source_model")
+        ):
+            allowed = _SYSTEM_FIELDS | _SOURCE_FIELDS
+        if not self.env.context.get("crm_loyalty_engine") or set(vals) - allowed:
+            raise UserError(
+                self.env._(
+                    "Posted ledger entries cannot be changed: record a correction as a new entry."
+                )
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(
+            self.env._("Posted ledger entries cannot be deleted: record a correction instead.")
+        )
+
+    # ------------------------------------------------------------------ engine
+
+    @api.model
+    def _engine(self):
+        """The ledger model as the engine writes it.
+
+        sudo: entries are written by the system on behalf of whoever triggered the flow
+        (a salesman confirming an order has read-only access to the ledger).
+        """
+        return self.sudo().with_context(crm_loyalty_engine=True)
+
+    @api.model
+    def _source_values(self, record, source_type=None):
+        """Source fields of an entry caused by ``record`` (any model, may be empty)."""
+        if not record:
+            return {"source_type": source_type or "manual"}
+        if not source_type:
+            source_type = "system"
+            if record._name == "sale.order":
+                website = "website_id" in record._fields and record.website_id
+                source_type = "website" if website else "sale"
+            elif record._name == "pos.order":
+                source_type = "pos"
+            elif record._name == "account.move":
+                source_type = "invoice"
+        return {
+            "source_type": source_type,
+            "source_model": record._name,
+            "source_id": record.id,
+            "source_name": record.display_name,
+        }
+
+    @api.model
+    def _post_entry(self, card, kind, points, *, source=None, source_type=None, **extra):
+        """Post one entry of ``points`` (signed) on ``card`` and consume or open lots.
+
+        Positive points open a lot (``state`` pending or available). Negative points
+        consume available lots FIFO (``prefer_lot`` first); when lots do not cover them,
+        a ``reverse`` records the rest as a debt (balance negative only if the program
+        allows it) and any other kind raises a UserError. The card's points are not
+        synced here: callers finish with ``loyalty.card._crm_sync_points``.
+        """
+        self = self._engine()
+        card.ensure_one()
+        program = card.program_id
+        prefer_lot = extra.pop("prefer_lot", None)
+        vals = {
+            "card_id": card.id,
+            "program_id": program.id,
+            "partner_id": card.partner_id.id,
+            "company_id": (program.company_id or self.env.company).id,
+            "kind": kind,
+            "points": points,
+            **self._source_values(source, source_type),
+            **extra,
+        }
+        today = fields.Date.context_today(self)
+        if points >= 0:
+            vals["remaining"] = points
+            vals["expiry_date"] = lot_expiry_date(
+                today, program.crm_expiry_mode, program.crm_expiry_months
+            )
+            entry = self._engine().create(vals)
+            if entry.state == "available":
+                self._settle_debts(card)
+            return entry
+        wanted = -points
+        lots = self._open_lots(card, prefer_lot)
+        takes, uncovered = allocate_fifo(wanted, [(lot, lot.remaining) for lot in lots])
+        if uncovered > 0.001:
+            if kind != "reverse":
+                raise UserError(
+                    self.env._(
+                        "The card %(card)s has only %(available)s points available; "
+                        "%(wanted)s were requested.",
+                        card=card.code,
+                        available=wanted - uncovered,
+                        wanted=wanted,
+                    )
+                )
+            vals["debt"] = uncovered
+            if not program.crm_allow_negative:
+                vals["points"] = -(wanted - uncovered)
+        else:
+            uncovered = 0.0
+        entry = self._engine().create(vals)
+        self._consume(entry, takes)
+        return entry
+
+    @api.model
+    def _attach_source(self, card, document):
+        """Give ``document`` as source to the entries of ``card`` posted without one in
+        this transaction (point of sale, reward line added to a confirmed order)."""
+        entries = self._engine().search(
+            [
+                ("card_id", "=", card.id),
+                ("source_model", "=", False),
+                ("create_date", "=", self.env.cr.now()),
+                ("create_uid", "=", self.env.uid),
+            ]
+        )
+        if entries and document:
+            entries.with_context(crm_loyalty_attach_source=True).write(
+                self._source_values(document)
+            )
+        return entries
+
+    @api.model
+    def _open_lots(self, card, prefer_lot=None):
+        """Available lots of ``card`` with points left, in consumption order."""
+        lots = self._engine().search(
+            [("card_id", "=", card.id), ("remaining", ">", 0), ("state", "=", "available")],
+            order="expiry_date asc nulls last, date, id",
+        )
+        if prefer_lot and prefer_lot in lots:
+            lots = prefer_lot | (lots - prefer_lot)
+        return lots
+
+    @api.model
+    def _consume(self, entry, takes):
+        """Record that ``entry`` used ``takes`` (``[(lot, points)]``) and lower the lots."""
+        if not takes:
+            return
+        self.env["crm.loyalty.consumption"].sudo().with_context(crm_loyalty_engine=True).create(
+            [{"entry_id": entry.id, "lot_id": lot.id, "points": take} for lot, take in takes]
+        )
+        for lot, take in takes:
+            lot.with_context(crm_loyalty_engine=True).sudo().remaining = max(
+                lot.remaining - take, 0.0
+            )
+
+    @api.model
+    def _settle_debts(self, card):
+        """Let the card's available lots pay its open debts, oldest debt first.
+
+        With a negative balance allowed the debt was already deducted: the lots are only
+        consumed. Otherwise each settlement is a new ``reverse`` entry.
+        """
+        self = self._engine()
+        debts = self.search([("card_id", "=", card.id), ("debt", ">", 0)], order="date, id")
+        for debtor in debts:
+            lots = self._open_lots(card)
+            takes, uncovered = allocate_fifo(debtor.debt, [(lot, lot.remaining) for lot in lots])
+            paid = debtor.debt - uncovered
+            if paid <= 0:
+                break
+            consumer = debtor
+            if not card.program_id.crm_allow_negative:
+                consumer = self._engine().create(
+                    {
+                        "card_id": card.id,
+                        "program_id": card.program_id.id,
+                        "partner_id": card.partner_id.id,
+                        "company_id": debtor.company_id.id,
+                        "kind": "reverse",
+                        "points": -paid,
+                        "origin_id": debtor.id,
+                        "reason": self.env._("Debt settlement"),
+                        "source_type": debtor.source_type,
+                        "source_model": debtor.source_model,
+                        "source_id": debtor.source_id,
+                        "source_name": debtor.source_name,
+                    }
+                )
+            self._consume(consumer, takes)
+            debtor.with_context(crm_loyalty_engine=True).sudo().debt = uncovered
+
+    @api.model
+    def _mature(self, lots):
+        """Make pending ``lots`` (and their pending reversals) usable."""
+        self = self._engine()
+        lots = lots.filtered(lambda lot: lot.state == "pending")
+        if not lots:
+            return
+        children = self.search([("origin_id", "in", lots.ids), ("state", "=", "pending")])
+        (lots | children).with_context(crm_loyalty_engine=True).sudo().state = "available"
+        for card in lots.card_id:
+            self._settle_debts(card)
+        lots.card_id._crm_sync_points()
+
+    @api.model
+    def _reverse_source(self, source, ratio=1.0, *, reversal_source=None, include_redeem=True):
+        """Reverse ``ratio`` of what ``source`` (a document) earned and redeemed.
+
+        Pending points are simply removed (they never mature); available ones are taken
+        back from the source lot first, then FIFO, the rest becoming a debt. Redeemed
+        points come back as a new lot. Repeated calls never reverse more than 100 %.
+        """
+        self = self._engine()
+        entries = self.search(
+            [
+                ("source_model", "=", source._name),
+                ("source_id", "in", source.ids),
+                ("kind", "in", ("earn", "redeem")),
+                ("state", "!=", "cancelled"),
+            ],
+            order="id",
+        )
+        if not entries:
+            return
+        done = dict(
+            self._read_group(
+                [("origin_id", "in", entries.ids), ("kind", "=", "reverse")],
+                ["origin_id"],
+                ["points:sum"],
+            )
+        )
+        reversal_source = reversal_source or source
+        reason = self.env._("Reversal of %s", source.display_name)
+        for entry in entries:
+            if entry.kind == "redeem" and not include_redeem:
+                continue
+            total = abs(entry.points)
+            already = abs(done.get(entry, 0.0))
+            points = min(round(total * ratio, 2), total - already)
+            if points <= 0:
+                continue
+            amount = -entry.amount * points / total if total else 0.0
+            common = {
+                "origin_id": entry.id,
+                "reason": reason,
+                "amount": amount,
+                "source": reversal_source,
+            }
+            if entry.kind == "redeem":
+                self._post_entry(entry.card_id, "reverse", points, **common)
+            elif entry.state == "pending":
+                take = min(points, entry.remaining)
+                reversal = self._post_pending_reversal(entry, take, common)
+                if entry.remaining <= 0.001:
+                    (entry | reversal).with_context(
+                        crm_loyalty_engine=True
+                    ).sudo().state = "cancelled"
+            else:
+                self._post_entry(entry.card_id, "reverse", -points, prefer_lot=entry, **common)
+        entries.card_id._crm_sync_points()
+
+    @api.model
+    def _post_pending_reversal(self, lot, take, common):
+        """Remove ``take`` pending points from ``lot`` with a pending reverse entry."""
+        card = lot.card_id
+        vals = {
+            "card_id": card.id,
+            "program_id": lot.program_id.id,
+            "partner_id": lot.partner_id.id,
+            "company_id": lot.company_id.id,
+            "kind": "reverse",
+            "points": -take,
+            "state": "pending",
+            "origin_id": common["origin_id"],
+            "reason": common["reason"],
+            "amount": common["amount"],
+            **self._source_values(common["source"]),
+        }
+        reversal = self._engine().create(vals)
+        self._consume(reversal, [(lot, take)])
+        return (
+            self.search(Domain("origin_id", "=", lot.id) & Domain("state", "=", "pending"))
+            | reversal
+        )

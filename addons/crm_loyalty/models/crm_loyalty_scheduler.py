@@ -1,0 +1,217 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+
+BATCH_SIZE = 50_000
+
+
+class CrmLoyaltyScheduler(models.AbstractModel):
+    """Daily jobs of the ledger: expire due lots, mature pending points, remind, review tiers.
+
+    Each ``_cron_*`` method works in batches and commits through ``ir.cron._commit_progress``,
+    so an interrupted run resumes where it stopped. The batch methods themselves never
+    commit: tests and other code call them directly.
+    """
+
+    _name = "crm.loyalty.scheduler"
+    _description = "Loyalty Points Scheduled Jobs"
+
+    # ----------------------------------------------------------------- expiry
+
+    @api.model
+    def _count_due_lots(self, today):
+        self.env["crm.loyalty.ledger"].flush_model()
+        return self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM crm_loyalty_ledger WHERE remaining > 0 AND state = 'available'"
+                " AND expiry_date < %s",
+                today,
+            )
+        )[0][0]
+
+    @api.model
+    def _expire_due_lots(self, today=None, limit=None):
+        """Expire up to ``limit`` lots whose expiry date is before ``today``, set-based.
+
+        One statement locks the lots and their cards (skipping rows another transaction
+        holds), writes one ``expire`` entry per card with the consumption of each lot,
+        empties the lots, lowers the cards' points and adds a loyalty.history row, so the
+        card balance keeps matching the ledger. Returns the number of lots expired.
+        """
+        today = today or fields.Date.context_today(self)
+        limit = limit or BATCH_SIZE
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        reason = self.env._("Points expired")
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH due AS (
+                    SELECT l.id, l.card_id, l.remaining
+                      FROM crm_loyalty_ledger l
+                      JOIN loyalty_card c ON c.id = l.card_id
+                     WHERE l.remaining > 0 AND l.state = 'available' AND l.expiry_date < %(today)s
+                     ORDER BY l.expiry_date, l.id
+                     LIMIT %(limit)s
+                       FOR UPDATE OF l, c SKIP LOCKED
+                ), per_card AS (
+                    SELECT card_id, SUM(remaining) AS points FROM due GROUP BY card_id
+                ), entries AS (
+                    INSERT INTO crm_loyalty_ledger (
+                        card_id, program_id, partner_id, company_id, kind, points, date, state,
+                        remaining, debt, source_type, reason, user_id, reminder_sent,
+                        create_uid, write_uid, create_date, write_date)
+                    SELECT c.id, c.program_id, c.partner_id, COALESCE(p.company_id, %(company)s),
+                           'expire', -pc.points, %(now)s, 'available', 0, 0, 'expiry',
+                           %(reason)s, %(uid)s, FALSE, %(uid)s, %(uid)s, %(now)s, %(now)s
+                      FROM per_card pc
+                      JOIN loyalty_card c ON c.id = pc.card_id
+                      JOIN loyalty_program p ON p.id = c.program_id
+                    RETURNING id, card_id
+                ), consumptions AS (
+                    INSERT INTO crm_loyalty_consumption (
+                        entry_id, lot_id, points, create_uid, write_uid, create_date, write_date)
+                    SELECT e.id, d.id, d.remaining, %(uid)s, %(uid)s, %(now)s, %(now)s
+                      FROM due d JOIN entries e ON e.card_id = d.card_id
+                ), lots AS (
+                    UPDATE crm_loyalty_ledger l SET remaining = 0, write_date = %(now)s
+                     WHERE l.id = ANY(ARRAY(SELECT id FROM due))
+                ), cards AS (
+                    UPDATE loyalty_card c SET points = ROUND((c.points - pc.points)::numeric, 2),
+                                              write_date = %(now)s
+                      FROM per_card pc WHERE c.id = pc.card_id
+                ), history AS (
+                    INSERT INTO loyalty_history (
+                        card_id, description, issued, used, create_uid, write_uid, create_date,
+                        write_date)
+                    SELECT pc.card_id, %(reason)s, 0, pc.points, %(uid)s, %(uid)s, %(now)s, %(now)s
+                      FROM per_card pc
+                )
+                SELECT count(*) FROM due
+                """,
+                today=today,
+                limit=limit,
+                now=now,
+                uid=uid,
+                reason=reason,
+                company=self.env.company.id,
+            )
+        )
+        self.env["loyalty.card"].invalidate_model(["points"])
+        self.env["crm.loyalty.ledger"].invalidate_model()
+        self.env["loyalty.history"].invalidate_model()
+        return rows[0][0]
+
+    @api.model
+    def _cron_expire_points(self):
+        today = fields.Date.context_today(self)
+        Cron = self.env["ir.cron"]
+        Cron._commit_progress(remaining=self._count_due_lots(today))
+        while True:
+            done = self._expire_due_lots(today)
+            if not done or not Cron._commit_progress(done):
+                break
+
+    # --------------------------------------------------------------- maturity
+
+    @api.model
+    def _mature_due_lots(self, today=None, limit=1000):
+        """Make usable the pending lots whose return window ended; returns how many."""
+        today = today or fields.Date.context_today(self)
+        Ledger = self.env["crm.loyalty.ledger"]
+        lots = Ledger.search(
+            [
+                ("state", "=", "pending"),
+                ("kind", "in", ("earn", "reverse")),
+                ("points", ">", 0),
+                ("mature_date", "<=", today),
+                ("program_id.crm_pending_mode", "=", "window"),
+            ],
+            limit=limit,
+            order="id",
+        )
+        lots.card_id._crm_lock()
+        Ledger._mature(lots)
+        return len(lots)
+
+    @api.model
+    def _cron_mature_points(self):
+        Cron = self.env["ir.cron"]
+        while True:
+            done = self._mature_due_lots()
+            if not done or not Cron._commit_progress(done):
+                break
+
+    # -------------------------------------------------------------- reminders
+
+    @api.model
+    def _send_expiry_reminders(self, today=None, limit=500):
+        """E-mail each customer whose points expire within the program's reminder days.
+
+        One mail per card covering all its lots due in the period; lots are flagged so
+        a customer is reminded once per lot. Returns the number of cards reminded.
+        """
+        today = today or fields.Date.context_today(self)
+        Ledger = self.env["crm.loyalty.ledger"]
+        self.env["crm.loyalty.ledger"].flush_model()
+        lot_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT l.id FROM crm_loyalty_ledger l
+                      JOIN loyalty_program p ON p.id = l.program_id
+                     WHERE l.remaining > 0 AND l.state = 'available' AND l.reminder_sent IS NOT TRUE
+                       AND p.crm_reminder_days > 0
+                       AND l.expiry_date >= %(today)s
+                       AND l.expiry_date <= %(today)s + p.crm_reminder_days
+                     ORDER BY l.card_id, l.id
+                    """,
+                    today=today,
+                )
+            )
+        ]
+        lots = Ledger.browse(lot_ids)
+        template = self.env.ref("crm_loyalty.mail_template_points_expiring")
+        cards = lots.card_id[:limit]
+        lots = lots.filtered(lambda lot: lot.card_id in cards)
+        for card, card_lots in lots.grouped("card_id").items():
+            if card.partner_id.email:
+                template.with_context(
+                    crm_expiring_points=sum(card_lots.mapped("remaining")),
+                    crm_expiry_date=min(card_lots.mapped("expiry_date")),
+                ).send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
+        lots.with_context(crm_loyalty_engine=True).sudo().reminder_sent = True
+        return len(cards)
+
+    @api.model
+    def _cron_send_expiry_reminders(self):
+        Cron = self.env["ir.cron"]
+        while True:
+            done = self._send_expiry_reminders()
+            if not done or not Cron._commit_progress(done):
+                break
+
+    # ------------------------------------------------------------------ tiers
+
+    @api.model
+    def _review_tiers(self, today=None, limit=1000, after_id=0):
+        """Re-qualify cards whose tier retention ended (downgrade or renew); returns cards."""
+        today = today or fields.Date.context_today(self)
+        cards = self.env["loyalty.card"].search(
+            [("crm_tier_review_date", "<=", today), ("id", ">", after_id)], limit=limit, order="id"
+        )
+        cards._crm_update_tiers(allow_downgrade=True)
+        return cards
+
+    @api.model
+    def _cron_review_tiers(self):
+        Cron = self.env["ir.cron"]
+        last_id = 0
+        while True:
+            cards = self._review_tiers(after_id=last_id)
+            if not cards or not Cron._commit_progress(len(cards)):
+                break
+            last_id = cards[-1].id

@@ -1,0 +1,20 @@
+from odoo import fields
+from odoo import models
+
+
+class CrmLoyaltyTierHistory(models.Model):
+    """Log of the tier changes of a card (upgrades at once, downgrades after retention)."""
+
+    _name = "crm.loyalty.tier.history"
+    _description = "Loyalty Tier Change"
+    _order = "date desc, id desc"
+
+    card_id = fields.Many2one("loyalty.card", required=True, index=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="card_id.partner_id", store=True, index=True)
+    program_id = fields.Many2one(related="card_id.program_id", store=True)
+    company_id = fields.Many2one(related="card_id.company_id", store=True)
+    old_tier_id = fields.Many2one("crm.loyalty.tier", ondelete="set null")
+    new_tier_id = fields.Many2one("crm.loyalty.tier", ondelete="set null")
+    date = fields.Date(required=True, default=fields.Date.context_today)
+    reason = fields.Selection([("upgrade", "Upgrade"), ("downgrade", "Downgrade")], required=True)
+    qualifying_value = fields.Float(help="Points earned or amount spent in the window.")

@@ -1,0 +1,355 @@
+import datetime
+
+import psycopg2.errors
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools import float_compare
+
+from ..lib.points import add_months
+from ..lib.points import qualifying_tier
+
+
+class LoyaltyCard(models.Model):
+    """Loyalty card seen through its ledger: points = available ledger balance, tier."""
+
+    _inherit = "loyalty.card"
+
+    crm_ledger = fields.Boolean(related="program_id.crm_ledger")
+    crm_ledger_ids = fields.One2many("crm.loyalty.ledger", "card_id", string="Ledger")
+    crm_tier_id = fields.Many2one("crm.loyalty.tier", string="Tier", index="btree_not_null")
+    crm_tier_since = fields.Date(string="Tier Since")
+    crm_tier_review_date = fields.Date(
+        string="Tier Review", help="Date from which a lower qualification downgrades the card."
+    )
+    crm_tier_history_ids = fields.One2many(
+        "crm.loyalty.tier.history", "card_id", string="Tier Changes"
+    )
+    crm_points_pending = fields.Float(
+        string="Pending Points", compute="_compute_crm_points", digits=(16, 2)
+    )
+    crm_points_expiring = fields.Float(
+        string="Expiring Soon", compute="_compute_crm_points", digits=(16, 2)
+    )
+    crm_next_expiry_date = fields.Date(string="Next Expiry", compute="_compute_crm_points")
+    crm_debt = fields.Float(string="Points Owed", compute="_compute_crm_points", digits=(16, 2))
+
+    @api.depends("points", "crm_ledger_ids.state", "crm_ledger_ids.remaining")
+    def _compute_crm_points(self):
+        # sudo: aggregates of the card's own ledger, shown to whoever may read the card.
+        Ledger = self.env["crm.loyalty.ledger"].sudo()
+        ids = self.ids
+        horizon = fields.Date.context_today(self) + datetime.timedelta(days=30)
+        pending = dict(
+            Ledger._read_group(
+                [("card_id", "in", ids), ("state", "=", "pending")], ["card_id"], ["points:sum"]
+            )
+        )
+        expiring = {
+            card: (points, first)
+            for card, points, first in Ledger._read_group(
+                [
+                    ("card_id", "in", ids),
+                    ("state", "=", "available"),
+                    ("remaining", ">", 0),
+                    ("expiry_date", "<=", horizon),
+                ],
+                ["card_id"],
+                ["remaining:sum", "expiry_date:min"],
+            )
+        }
+        debts = dict(
+            Ledger._read_group(
+                [("card_id", "in", ids), ("debt", ">", 0)], ["card_id"], ["debt:sum"]
+            )
+        )
+        for card in self:
+            card.crm_points_pending = pending.get(card, 0.0)
+            card.crm_points_expiring, card.crm_next_expiry_date = expiring.get(card, (0.0, False))
+            card.crm_debt = debts.get(card, 0.0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        opening = [vals.get("points") or 0.0 for vals in vals_list]
+        cards = super().create(vals_list)
+        tracked = [(card, points) for card, points in zip(cards, opening, strict=True) if points]
+        tracked = [(card, points) for card, points in tracked if card.program_id.crm_ledger]
+        if tracked:
+            # The initial balance enters through the ledger like any other change.
+            for card, _points in tracked:
+                card.with_context(crm_loyalty_sync=True).sudo().points = 0.0
+            Ledger = self.env["crm.loyalty.ledger"]
+            for card, points in tracked:
+                Ledger._post_entry(
+                    card,
+                    "earn" if points > 0 else "adjust",
+                    points,
+                    source=card.order_id if "order_id" in card._fields else None,
+                    reason=self.env._("Initial balance"),
+                )
+            self.browse([card.id for card, _points in tracked])._crm_sync_points()
+        return cards
+
+    def write(self, vals):
+        context = self.env.context
+        if (
+            "points" not in vals
+            or context.get("crm_loyalty_sync")
+            or context.get("crm_loyalty_managed")
+        ):
+            return super().write(vals)
+        tracked = self.filtered("program_id.crm_ledger")
+        before = {card: card.points for card in tracked}
+        res = super().write(vals)
+        # A change from a flow the ledger does not drive (point of sale, partner merge,
+        # reward line edited on a confirmed order...): record it as it happened.
+        Ledger = self.env["crm.loyalty.ledger"]
+        for card, old in before.items():
+            delta = card.points - old
+            if float_compare(delta, 0.0, precision_digits=2) == 0:
+                continue
+            kind = context.get("crm_loyalty_kind") or ("earn" if delta > 0 else "redeem")
+            Ledger._post_entry(
+                card,
+                kind,
+                delta,
+                source_type=context.get("crm_loyalty_source_type", "system"),
+                reason=context.get("crm_loyalty_reason")
+                or self.env._("Balance change from another application"),
+            )
+        tracked._crm_sync_points()
+        return res
+
+    def action_crm_open_ledger(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_loyalty.crm_loyalty_ledger_action"
+        )
+        action["domain"] = [("card_id", "=", self.id)]
+        action["context"] = {"default_card_id": self.id}
+        return action
+
+    def action_crm_print_statement(self):
+        """Ask the period, then print the PDF statement of the cards."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Print Points Statement"),
+            "res_model": "crm.loyalty.statement.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_card_ids": self.ids},
+        }
+
+    # ---------------------------------------------------------------- business
+
+    def crm_adjust_points(self, points, reason):
+        """Manual adjustment of ``points`` (signed) with a mandatory reason; managers only."""
+        self.ensure_one()
+        if not self.env.user.has_group("crm_loyalty.group_manager"):
+            raise UserError(self.env._("Only loyalty managers can adjust points."))
+        if not points or float_compare(points, 0.0, precision_digits=2) == 0:
+            raise UserError(self.env._("An adjustment must add or remove some points."))
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason of the adjustment."))
+        self._crm_lock()
+        entry = self.env["crm.loyalty.ledger"]._post_entry(
+            self, "adjust", points, source_type="manual", reason=reason.strip()
+        )
+        self._crm_sync_points()
+        return entry
+
+    def crm_redeem_points(self, points, reason=None, source=None):
+        """Spend ``points`` (> 0) of the available balance; waits for no one (NOWAIT)."""
+        self.ensure_one()
+        # Spending points is changing the card: only users who may write it can.
+        self.check_access("write")
+        if float_compare(points, 0.0, precision_digits=2) <= 0:
+            raise UserError(self.env._("Redeem a positive number of points."))
+        self._crm_lock()
+        entry = self.env["crm.loyalty.ledger"]._post_entry(
+            self, "redeem", -points, source=source, reason=reason
+        )
+        self._crm_sync_points()
+        return entry
+
+    def _crm_lock(self):
+        """Lock the cards' rows for this transaction, or fail at once with a clear error."""
+        cards = self.filtered("program_id.crm_ledger")
+        if not cards:
+            return
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.execute_query(
+                    SQL(
+                        "SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE NOWAIT",
+                        tuple(cards.ids),
+                    )
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "The card %s is being used by another operation right now. Try again in a "
+                    "moment.",
+                    ", ".join(cards.mapped("code")),
+                )
+            ) from None
+        # The balance and lots may have moved since this transaction read them.
+        cards.invalidate_recordset(["points"])
+        self.env["crm.loyalty.ledger"].invalidate_model(["remaining", "debt", "state"])
+
+    def _crm_sync_points(self):
+        """Set each card's points to its available ledger balance, then upgrade tiers."""
+        cards = self.filtered("program_id.crm_ledger")
+        if not cards:
+            return
+        balances = dict(
+            # sudo: the balance is computed whoever triggered the flow (see _engine).
+            self.env["crm.loyalty.ledger"]
+            .sudo()
+            ._read_group(
+                [("card_id", "in", cards.ids), ("state", "=", "available")],
+                ["card_id"],
+                ["points:sum"],
+            )
+        )
+        for card in cards:
+            balance = round(balances.get(card, 0.0), 2)
+            if float_compare(card.points, balance, precision_digits=2):
+                # sudo: the balance is system-maintained; the user who triggered the flow
+                # (a salesman, a portal checkout) may not write cards directly.
+                card.sudo().with_context(crm_loyalty_sync=True).points = balance
+        cards._crm_update_tiers()
+
+    def _crm_qualifying_values(self):
+        """Points earned or amount spent in each card's program window: {card id: value}."""
+        if not self:
+            return {}
+        self.env["crm.loyalty.ledger"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.card_id,
+                       SUM(CASE WHEN p.crm_tier_basis = 'amount' THEN l.amount ELSE l.points END)
+                  FROM crm_loyalty_ledger l
+                  JOIN loyalty_program p ON p.id = l.program_id
+             LEFT JOIN crm_loyalty_ledger o ON o.id = l.origin_id
+                 WHERE l.card_id IN %(cards)s
+                   AND l.state != 'cancelled'
+                   AND l.date >= %(now)s - make_interval(months => p.crm_tier_window_months)
+                   AND (l.kind = 'earn' OR (l.kind = 'reverse' AND o.kind = 'earn'))
+              GROUP BY l.card_id
+                """,
+                cards=tuple(self.ids),
+                now=fields.Datetime.now(),
+            )
+        )
+        return dict(rows)
+
+    def _crm_update_tiers(self, allow_downgrade=False):
+        """Move cards to the tier they qualify for: up at once, down only after retention."""
+        cards = self.filtered(lambda card: card.program_id.crm_tier_ids)
+        if not cards:
+            return
+        values = cards._crm_qualifying_values()
+        today = fields.Date.context_today(self)
+        history = []
+        for card in cards:
+            program = card.program_id
+            value = values.get(card.id, 0.0)
+            tiers = program.crm_tier_ids
+            target = qualifying_tier([(tier, tier.threshold) for tier in tiers], value) or tiers[:1]
+            current = card.crm_tier_id
+            review_due = not card.crm_tier_review_date or card.crm_tier_review_date <= today
+            if target == current:
+                if allow_downgrade and review_due:
+                    card.sudo().crm_tier_review_date = add_months(
+                        today, program.crm_tier_retention_months
+                    )
+                continue
+            upgrade = not current or target.threshold > current.threshold
+            if not upgrade and not (allow_downgrade and review_due):
+                continue
+            # sudo: tiers follow from the ledger whoever triggered the change.
+            card.sudo().write(
+                {
+                    "crm_tier_id": target.id,
+                    "crm_tier_since": today,
+                    "crm_tier_review_date": add_months(today, program.crm_tier_retention_months),
+                }
+            )
+            history.append(
+                {
+                    "card_id": card.id,
+                    "old_tier_id": current.id,
+                    "new_tier_id": target.id,
+                    "reason": "upgrade" if upgrade else "downgrade",
+                    "qualifying_value": value,
+                    "date": today,
+                }
+            )
+        if history:
+            self.env["crm.loyalty.tier.history"].sudo().create(history)
+
+    def _crm_statement_data(self, date_from=None, date_to=None, movements=None):
+        """Points statement of the card for a period (default: the last three months).
+
+        :param movements: keep only the last N movements (portal), all when None
+        :return: dict with opening, movements (entries, oldest first), closing, pending,
+            expiring lots (date, points) of the next 90 days, tier and period dates
+        """
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        date_to = fields.Date.to_date(date_to) or today
+        date_from = fields.Date.to_date(date_from) or add_months(date_to, -3)
+        start = datetime.datetime.combine(date_from, datetime.time.min)
+        end = datetime.datetime.combine(date_to, datetime.time.max)
+        # sudo: the statement is printed for whoever may read the card (portal included).
+        Ledger = self.env["crm.loyalty.ledger"].sudo()
+        base = [("card_id", "=", self.id), ("state", "=", "available")]
+        opening = Ledger._read_group([*base, ("date", "<", start)], [], ["points:sum"])[0][0]
+        closing = Ledger._read_group([*base, ("date", "<=", end)], [], ["points:sum"])[0][0]
+        lines = Ledger.search(
+            [("card_id", "=", self.id), ("date", ">=", start), ("date", "<=", end)],
+            order="date desc, id desc",
+            limit=movements,
+        )
+        horizon = today + datetime.timedelta(days=90)
+        expiring = Ledger._read_group(
+            [*base, ("remaining", ">", 0), ("expiry_date", "<=", horizon)],
+            ["expiry_date:day"],
+            ["remaining:sum"],
+            order="expiry_date:day",
+        )
+        return {
+            "date_from": date_from,
+            "date_to": date_to,
+            "opening": opening,
+            "movements": lines.sorted(lambda entry: (entry.date, entry.id)),
+            "closing": closing,
+            "pending": self.crm_points_pending,
+            "expiring": [
+                (day.date() if hasattr(day, "date") else day, points) for day, points in expiring
+            ],
+            "tier": self.crm_tier_id,
+        }
+
+    def _crm_filter_tier_rewards(self, rewards):
+        """The ``rewards`` this card may claim: tier-only rewards need that tier or higher."""
+        self.ensure_one()
+        tiers = self.program_id.crm_tier_ids
+        if not tiers:
+            return rewards
+        level = self.crm_tier_id.threshold if self.crm_tier_id else -1.0
+        minimum = {}
+        for tier in tiers:
+            for reward in tier.reward_ids:
+                minimum[reward] = min(minimum.get(reward, tier.threshold), tier.threshold)
+        return rewards.filtered(lambda reward: level >= minimum.get(reward, -1.0))
+
+    def _crm_tier_multiplier(self):
+        """Earning multiplier of the card's tier (1 without tier)."""
+        self.ensure_one()
+        return self.crm_tier_id.multiplier or 1.0

@@ -1,0 +1,122 @@
+import datetime
+
+from odoo import models
+from odoo.tools import float_round
+
+
+class SaleOrder(models.Model):
+    """Sales orders feed the points ledger: earn and redeem on confirmation, reverse on
+    cancellation; tier multipliers and tier-only rewards apply while the order is built."""
+
+    _inherit = "sale.order"
+
+    def _crm_ledger_cards(self):
+        """Ledger-tracked cards this order earns on or redeems from."""
+        cards = self.coupon_point_ids.coupon_id | self.order_line.coupon_id
+        return cards.filtered("program_id.crm_ledger")
+
+    def action_confirm(self):
+        to_confirm = self.filtered(lambda order: order.state != "sale")
+        cards = to_confirm._crm_ledger_cards()
+        # Serialise redemptions of the same card: a second transaction fails at once.
+        cards._crm_lock()
+        res = super(SaleOrder, self.with_context(crm_loyalty_managed=True)).action_confirm()
+        for order in to_confirm:
+            order._crm_post_confirmation_entries()
+        (cards | to_confirm._crm_ledger_cards())._crm_sync_points()
+        return res
+
+    def _crm_post_confirmation_entries(self):
+        """Earn (pending or available) and redeem entries of a just-confirmed order."""
+        self.ensure_one()
+        Ledger = self.env["crm.loyalty.ledger"]
+        lines = self.order_line.filtered(lambda line: not line.reward_id)
+        total = sum(lines.mapped("price_total"))
+        for coupon_point in self.coupon_point_ids:
+            card = coupon_point.coupon_id
+            if not card.program_id.crm_ledger or coupon_point.points <= 0:
+                continue
+            program = card.program_id
+            # Amount spent in the program's currency: tier thresholds are expressed in it.
+            amount = self.currency_id._convert(
+                total, program.currency_id, self.company_id, self.date_order.date()
+            )
+            state = "available" if program.crm_pending_mode == "none" else "pending"
+            mature_date = False
+            if program.crm_pending_mode == "window":
+                mature_date = self.date_order.date() + datetime.timedelta(
+                    days=program.crm_pending_days
+                )
+            Ledger._post_entry(
+                card,
+                "earn",
+                coupon_point.points,
+                source=self,
+                state=state,
+                mature_date=mature_date,
+                amount=amount,
+                reason=self.env._("Purchase %s", self.name),
+            )
+        costs = {}
+        for line in self.order_line.filtered(lambda line: line.coupon_id and line.points_cost):
+            costs[line.coupon_id] = costs.get(line.coupon_id, 0.0) + line.points_cost
+        for card, cost in costs.items():
+            if card.program_id.crm_ledger:
+                Ledger._post_entry(
+                    card,
+                    "redeem",
+                    -cost,
+                    source=self,
+                    reason=self.env._("Reward on %s", self.name),
+                )
+
+    def _update_loyalty_history(self, coupon_id, points):
+        """A reward line added to a confirmed order: its redemption gets the order as source."""
+        res = super()._update_loyalty_history(coupon_id, points)
+        if coupon_id.program_id.crm_ledger:
+            self.env["crm.loyalty.ledger"]._attach_source(coupon_id, self)
+        return res
+
+    def _action_cancel(self):
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        cards = confirmed._crm_ledger_cards()
+        cards._crm_lock()
+        res = super(SaleOrder, self.with_context(crm_loyalty_managed=True))._action_cancel()
+        if confirmed:
+            self.env["crm.loyalty.ledger"]._reverse_source(confirmed)
+            cards._crm_sync_points()
+        return res
+
+    def _program_check_compute_points(self, programs):
+        """Apply the partner's tier multiplier to the points of ledger programs."""
+        result = super()._program_check_compute_points(programs)
+        tiered = programs.filtered(lambda p: p.crm_ledger and p.crm_tier_ids)
+        if not tiered or not self.partner_id:
+            return result
+        cards = self.env["loyalty.card"].search(
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("program_id", "in", tiered.ids),
+                ("crm_tier_id", "!=", False),
+            ]
+        )
+        factors = {card.program_id: card._crm_tier_multiplier() for card in cards}
+        for program, values in result.items():
+            factor = factors.get(program, 1.0)
+            if factor != 1.0 and "points" in values:
+                values["points"] = [
+                    float_round(points * factor, precision_digits=2, rounding_method="DOWN")
+                    for points in values["points"]
+                ]
+        return result
+
+    def _get_claimable_rewards(self, forced_coupons=None):
+        """Hide rewards reserved to a tier the card has not reached."""
+        result = super()._get_claimable_rewards(forced_coupons=forced_coupons)
+        for coupon in list(result):
+            allowed = coupon._crm_filter_tier_rewards(result[coupon])
+            if allowed:
+                result[coupon] = allowed
+            else:
+                del result[coupon]
+        return result

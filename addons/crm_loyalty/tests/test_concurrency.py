@@ -1,0 +1,76 @@
+from odoo import SUPERUSER_ID
+from odoo import api
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentRedemptions(TransactionCase):
+    """Two real transactions redeem from one card: the second never overdraws it."""
+
+    def setUp(self):
+        super().setUp()
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            program = env["loyalty.program"].create(
+                {"name": "Concurrency Puntos", "program_type": "loyalty", "sale_ok": False}
+            )
+            self.product_ids = program.reward_ids.discount_line_product_id.ids
+            partner = env["res.partner"].create({"name": "Concurrencia Pérez"})
+            card = env["loyalty.card"].create({"program_id": program.id, "partner_id": partner.id})
+            card.crm_adjust_points(100, "Saldo inicial")
+            cr.commit()
+            self.program_id, self.partner_id, self.card_id = program.id, partner.id, card.id
+        self.addCleanup(self._drop_committed_data)
+
+    def _drop_committed_data(self):
+        # The ledger refuses deletions by design: remove this test's rows with SQL.
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            card = (self.card_id,)
+            for query in (
+                SQL(
+                    "DELETE FROM crm_loyalty_consumption WHERE entry_id IN "
+                    "(SELECT id FROM crm_loyalty_ledger WHERE card_id IN %s)",
+                    card,
+                ),
+                SQL("DELETE FROM crm_loyalty_ledger WHERE card_id IN %s", card),
+                SQL("DELETE FROM crm_loyalty_tier_history WHERE card_id IN %s", card),
+                SQL("DELETE FROM loyalty_history WHERE card_id IN %s", card),
+                SQL("DELETE FROM mail_message WHERE model = 'loyalty.card' AND res_id IN %s", card),
+                SQL("DELETE FROM loyalty_card WHERE id IN %s", card),
+            ):
+                env.cr.execute(query)
+            program = env["loyalty.program"].browse(self.program_id)
+            program.action_archive()
+            program.unlink()
+            env["product.product"].browse(self.product_ids).unlink()
+            env["res.partner"].browse(self.partner_id).unlink()
+            cr.commit()
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+    def test_second_redemption_fails_while_the_first_holds_the_card(self):
+        with self.env.registry.cursor() as cr1, self.env.registry.cursor() as cr2:
+            first = self._env(cr1)["loyalty.card"].browse(self.card_id)
+            second = self._env(cr2)["loyalty.card"].browse(self.card_id)
+            first.crm_redeem_points(80, "Caja 1")
+            with self.assertRaisesRegex(UserError, "being used by another operation"):
+                second.crm_redeem_points(80, "Caja 2")
+            cr2.rollback()
+            cr1.commit()
+        # Once the first committed, the second sees what is left and cannot overdraw.
+        with self.env.registry.cursor() as cr3:
+            third = self._env(cr3)["loyalty.card"].browse(self.card_id)
+            with self.assertRaisesRegex(UserError, "only 20"):
+                third.crm_redeem_points(80, "Caja 2, reintento")
+            cr3.rollback()
+        with self.env.registry.cursor() as cr4:
+            env = self._env(cr4)
+            card = env["loyalty.card"].browse(self.card_id)
+            entries = env["crm.loyalty.ledger"].search([("card_id", "=", self.card_id)])
+            self.assertEqual(card.points, 20)
+            self.assertEqual(sorted(entries.mapped("points")), [-80, 100])

@@ -1,0 +1,40 @@
+import datetime
+import unittest
+
+from odoo.addons.crm_loyalty.lib.points import add_months
+from odoo.addons.crm_loyalty.lib.points import allocate_fifo
+from odoo.addons.crm_loyalty.lib.points import check_tier_table
+from odoo.addons.crm_loyalty.lib.points import lot_expiry_date
+from odoo.addons.crm_loyalty.lib.points import qualifying_tier
+
+
+class TestPointsLib(unittest.TestCase):
+    def test_fifo_allocation_takes_lots_in_order_and_reports_the_uncovered_rest(self):
+        self.assertEqual(
+            allocate_fifo(120, [("a", 50), ("b", 0), ("c", 100)]), ([("a", 50), ("c", 70)], 0)
+        )
+        self.assertEqual(allocate_fifo(30, [("a", 10)]), ([("a", 10)], 20))
+
+    def test_add_months_clamps_to_the_last_day_of_the_month(self):
+        self.assertEqual(add_months(datetime.date(2026, 1, 31), 1), datetime.date(2026, 2, 28))
+        self.assertEqual(add_months(datetime.date(2026, 11, 24), -3), datetime.date(2026, 8, 24))
+
+    def test_lot_expiry_by_months_year_end_or_never(self):
+        day = datetime.date(2026, 3, 15)
+        self.assertEqual(lot_expiry_date(day, "months", 12), datetime.date(2027, 3, 15))
+        self.assertEqual(lot_expiry_date(day, "year_end", 0), datetime.date(2026, 12, 31))
+        self.assertIsNone(lot_expiry_date(day, "none", 0))
+        with self.assertRaises(ValueError):
+            lot_expiry_date(day, "months", 0)
+
+    def test_tier_table_must_increase_with_the_sequence(self):
+        self.assertIsNone(check_tier_table([(1, 0, "Classic"), (2, 100, "Silver")]))
+        self.assertEqual(
+            check_tier_table([(1, 0, "Classic"), (2, 500, "Gold"), (3, 100, "Silver")]), "Silver"
+        )
+
+    def test_qualifying_tier_is_the_highest_reached(self):
+        tiers = [("classic", 0), ("gold", 500), ("silver", 100)]
+        self.assertEqual(qualifying_tier(tiers, 250), "silver")
+        self.assertEqual(qualifying_tier(tiers, 500), "gold")
+        self.assertIsNone(qualifying_tier([("silver", 100)], 5))
