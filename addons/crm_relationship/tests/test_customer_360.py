@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo.tests import tagged
 from odoo.tests import warmup
 
@@ -25,7 +27,17 @@ class TestCustomer360(CrmRelationshipCommon):
         cls._invoice(cls.small, 100, "2026-03-01", "2026-04-30")
         cls.Metric._refresh_metrics((cls.big | cls.small).ids, cls.company.ids)
         views = cls.env["res.partner"].get_views([(False, "form")])
-        cls.form_fields = views["models"]["res.partner"]["fields"]
+        # Read what the web client reads: the fields of the arch as rendered for this user.
+        # (`models` also lists fields whose nodes the user's groups removed from the arch.)
+        shown = {
+            node.get("name")
+            for node in etree.fromstring(views["views"]["form"]["arch"]).iter("field")
+        }
+        cls.form_fields = {
+            name: description
+            for name, description in views["models"]["res.partner"]["fields"].items()
+            if name in shown
+        }
 
     def _load_form(self, partner):
         """Read the partner as the web client does for its form view, from a cold cache."""
