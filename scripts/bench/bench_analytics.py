@@ -11,11 +11,11 @@ sample of customers; every (customer, category) pair of the tested customers wit
 counts, candidates or not.
 """
 
-import argparse
 import time
 from datetime import timedelta
 
 import numpy as np
+from datagen import bench_arguments
 from datagen import ensure_dataset
 from datagen import open_env
 
@@ -104,12 +104,7 @@ def holdout_auc(env, company, end, period):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = bench_arguments(__doc__).parse_args()
 
     with open_env(args.config, args.database) as env:
         stats = ensure_dataset(env, customers=args.customers, lines=args.lines)

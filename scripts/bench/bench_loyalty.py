@@ -12,10 +12,10 @@ and reused by the next run.
 Usage: bash scripts/bench.sh loyalty   (or python bench_loyalty.py --config C --database D)
 """
 
-import argparse
 import datetime
 import time
 
+from datagen import bench_arguments
 from datagen import open_env
 
 from odoo.tools import SQL
@@ -309,9 +309,7 @@ def bench_expiry(env, lots, cards):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--database", required=True)
+    parser = bench_arguments(__doc__, sized=False)
     parser.add_argument(
         "--entries", type=int, default=100_000, help="ledger entries of the big card"
     )

@@ -9,9 +9,9 @@ with 10,000 invoices. That customer is built inside a transaction that is rolled
 shared data set stays as datagen made it.
 """
 
-import argparse
 import time
 
+from datagen import bench_arguments
 from datagen import ensure_dataset
 from datagen import open_env
 
@@ -102,12 +102,7 @@ def build_big_customer(env, company_id):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = bench_arguments(__doc__).parse_args()
     with open_env(args.config, args.database) as env:
         stats = ensure_dataset(env, args.customers, args.lines)
         company = env["res.company"].browse(stats["company_id"])

@@ -669,13 +669,20 @@ class _Generator:
         }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True)
+def bench_arguments(description, sized=True):
+    """The command line every benchmark takes (what scripts/bench.sh passes), as a parser the
+    caller may extend; `sized` adds the data set's size (--customers, --lines)."""
+    parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
+    parser.add_argument("--config", required=True, help="Odoo configuration file")
     parser.add_argument("--database", required=True)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    args = parser.parse_args()
+    if sized:
+        parser.add_argument("--customers", type=int, default=100_000)
+        parser.add_argument("--lines", type=int, default=1_000_000)
+    return parser
+
+
+def main():
+    args = bench_arguments(__doc__).parse_args()
     with open_env(args.config, args.database) as env:
         print(json.dumps(ensure_dataset(env, args.customers, args.lines), indent=2))
 
