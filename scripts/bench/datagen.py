@@ -202,21 +202,26 @@ class _Generator:
         cr.execute("CREATE UNIQUE INDEX ON g_cust (idx)")
         n_orders = self.lines // 4 + 1000
         # Customers are unequal: a power law on the customer index gives a few very frequent
-        # buyers, many occasional ones and some who never bought.
+        # buyers, many occasional ones and some who never bought. Each customer has a favourite
+        # category: most of their orders are a basket "themed" on it, the others on a random one.
         cr.execute(
             """CREATE TEMP TABLE g_order0 ON COMMIT DROP AS
-               SELECT i AS idx,
-                      1 + least(%(n)s - 1, floor(%(n)s * power(random(), 1.7)))::int AS cust_idx,
-                      current_date - floor(random() * %(days)s)::int AS odate,
-                      1 + floor(random() * 7)::int AS nlines,
-                      random() AS r_pay, random() AS r_late, random() AS r_partial
-               FROM generate_series(1, %(orders)s) i""",
-            {"n": self.customers, "days": DAYS, "orders": n_orders},
+               SELECT o.*, CASE WHEN random() < 0.7 THEN (o.cust_idx * 17) %% %(categs)s
+                                ELSE floor(random() * %(categs)s)::int END AS theme
+               FROM (SELECT i AS idx,
+                            1 + least(%(n)s - 1, floor(%(n)s * power(random(), 1.7)))::int
+                                AS cust_idx,
+                            current_date - floor(random() * %(days)s)::int AS odate,
+                            1 + floor(random() * 7)::int AS nlines,
+                            random() AS r_pay, random() AS r_late, random() AS r_partial
+                     FROM generate_series(1, %(orders)s) i) o""",
+            {"n": self.customers, "days": DAYS, "orders": n_orders, "categs": CATEGORIES},
         )
         cr.execute(
             SQL(
                 """CREATE TEMP TABLE g_order ON COMMIT DROP AS
                    SELECT o.idx, c.id AS partner_id, o.odate, o.r_pay, o.r_late, o.r_partial,
+                          o.theme,
                           least(o.nlines, %(lines)s - o.before) AS nlines,
                           %(so)s AS id, %(inv)s AS inv_id, %(rcv)s AS rcv_line_id
                    FROM (SELECT *, coalesce(sum(nlines) OVER (ORDER BY idx
@@ -240,13 +245,19 @@ class _Generator:
             (str(self.company.id), product_ids),
         )
         cr.execute("CREATE UNIQUE INDEX ON g_prod (idx)")
+        # Product i (g_prod.idx i + 1) is in category i % CATEGORIES. Most lines of an order
+        # come from its theme category, where a few products sell much more than the rest;
+        # the other lines are any product. So co-purchases have a structure to find.
         cr.execute(
             SQL(
                 """CREATE TEMP TABLE g_line ON COMMIT DROP AS
                    SELECT l.order_idx, l.order_id, l.seq, p.id AS product_id, p.price, p.cost,
                           l.qty, %(sol)s AS id, %(aml)s AS aml_id
                    FROM (SELECT o.idx AS order_idx, o.id AS order_id, s AS seq,
-                                1 + floor(random() * %(n)s)::int AS prod_idx,
+                                CASE WHEN random() < 0.8
+                                     THEN 1 + o.theme + %(categs)s
+                                          * floor(%(per_categ)s * power(random(), 2.5))::int
+                                     ELSE 1 + floor(random() * %(n)s)::int END AS prod_idx,
                                 1 + floor(random() * 3)::int AS qty
                          FROM g_order o CROSS JOIN generate_series(1, o.nlines) s) l
                    JOIN g_prod p ON p.idx = l.prod_idx
@@ -254,6 +265,8 @@ class _Generator:
                 sol=self._seq("sale_order_line"),
                 aml=self._seq("account_move_line"),
                 n=len(product_ids),
+                categs=CATEGORIES,
+                per_categ=len(product_ids) // CATEGORIES,
             )
         )
         cr.execute("CREATE INDEX ON g_line (order_id)")

@@ -10,8 +10,9 @@ class CrmAffinityMixin(models.AbstractModel):
     """Association rules X -> Y mined from co-purchases in confirmed orders.
 
     support = orders with X and Y / orders, confidence = P(Y | X), lift = confidence / P(Y).
-    Concrete models say what an item is (a product, a category) through ``_item_sql`` and name
-    their two item columns ``_item_columns``. Rows are replaced per company by one SQL statement.
+    Concrete models say what an item is (a product, a category) with ``_item_expression``, the
+    SQL of a sale line's item (aliases: l line, pt template), and name their two item columns
+    ``_item_columns``. Rows are replaced per company by one SQL statement.
     """
 
     _name = "crm.affinity.mixin"
@@ -30,11 +31,7 @@ class CrmAffinityMixin(models.AbstractModel):
     refreshed_at = fields.Datetime()
 
     _item_columns = ("product_id", "related_product_id")
-
-    @api.model
-    def _item_sql(self):
-        """SQL expression of the item of a sale line (aliases: l line, pt template)."""
-        raise NotImplementedError
+    _item_expression = "l.product_id"
 
     @api.model
     def _refresh(self, company, date_from, date_to):
@@ -90,7 +87,7 @@ class CrmAffinityMixin(models.AbstractModel):
                   JOIN single sy ON sy.item = p.y
                  CROSS JOIN threshold t
                 """,
-                item=self._item_sql(),
+                item=SQL(self._item_expression),
                 company=company.id,
                 date_from=date_from,
                 date_to=date_to,

@@ -1,7 +1,5 @@
-from odoo import api
 from odoo import fields
 from odoo import models
-from odoo.tools import SQL
 
 
 class CrmCategoryAffinity(models.Model):
@@ -12,6 +10,7 @@ class CrmCategoryAffinity(models.Model):
     _description = "Product Category Affinity"
     _order = "lift desc, id"
     _item_columns = ("categ_id", "related_categ_id")
+    _item_expression = "pt.categ_id"
 
     categ_id = fields.Many2one(
         "product.category", "Category", required=True, index=True, ondelete="cascade"
@@ -21,7 +20,3 @@ class CrmCategoryAffinity(models.Model):
     )
 
     _pair_uniq = models.UniqueIndex("(company_id, categ_id, related_categ_id)")
-
-    @api.model
-    def _item_sql(self):
-        return SQL("pt.categ_id")

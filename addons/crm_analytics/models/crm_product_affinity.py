@@ -21,10 +21,6 @@ class CrmProductAffinity(models.Model):
     _pair_uniq = models.UniqueIndex("(company_id, product_id, related_product_id)")
 
     @api.model
-    def _item_sql(self):
-        return SQL("l.product_id")
-
-    @api.model
     def _refresh(self, company, date_from, date_to):
         super()._refresh(company, date_from, date_to)
         self.env["crm.category.affinity"]._refresh(company, date_from, date_to)
