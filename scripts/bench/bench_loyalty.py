@@ -200,6 +200,7 @@ def _expiry_dataset(env, lots, cards):
         )
     )
     expiry = datetime.date.today() - datetime.timedelta(days=1)
+    # Every card gets lots // cards lots; the first (lots % cards) one more, so the total is exact.
     env.execute_query(
         SQL(
             """
@@ -209,33 +210,15 @@ def _expiry_dataset(env, lots, cards):
                 create_date, write_date)
             SELECT c.id, %(program)s, %(company)s, 'earn', 10, now() - interval '400 days',
                    'available', 10, 0, %(expiry)s, 'system', %(tag)s, FALSE, 1, 1, now(), now()
-              FROM loyalty_card c, generate_series(1, %(per_card)s) g
-             WHERE c.program_id = %(program)s
+              FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn
+                      FROM loyalty_card WHERE program_id = %(program)s) c,
+                   generate_series(1, %(per_card)s + (c.rn <= %(rest)s)::int) g
             """,
             program=program.id,
             company=program.company_id.id,
             expiry=expiry,
             tag=TAG,
             per_card=max(lots // cards, 1),
-        )
-    )
-    # The remainder of lots / cards goes to the first cards, so the total is exact.
-    env.execute_query(
-        SQL(
-            """
-            INSERT INTO crm_loyalty_ledger (
-                card_id, program_id, company_id, kind, points, date, state, remaining, debt,
-                expiry_date, source_type, reason, reminder_sent, create_uid, write_uid,
-                create_date, write_date)
-            SELECT c.id, %(program)s, %(company)s, 'earn', 10, now() - interval '400 days',
-                   'available', 10, 0, %(expiry)s, 'system', %(tag)s, FALSE, 1, 1, now(), now()
-              FROM (SELECT id FROM loyalty_card WHERE program_id = %(program)s ORDER BY id
-                    LIMIT %(rest)s) c
-            """,
-            program=program.id,
-            company=program.company_id.id,
-            expiry=expiry,
-            tag=TAG,
             rest=lots - max(lots // cards, 1) * cards if lots > cards else 0,
         )
     )

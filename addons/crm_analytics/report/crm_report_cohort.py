@@ -2,6 +2,8 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from .crm_report_retention import BUYING_MONTHS
+
 
 class CrmReportCohort(models.Model):
     """Cohort retention: customers of a first-purchase month still buying N months later.
@@ -30,13 +32,7 @@ class CrmReportCohort(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH pm AS (
-                SELECT DISTINCT so.company_id, p.commercial_partner_id AS partner_id,
-                       date_trunc('month', so.date_order)::date AS month
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale'
-            ), cohort AS (
+            WITH pm AS (%s), cohort AS (
                 SELECT company_id, partner_id, min(month) AS cohort_month
                   FROM pm GROUP BY 1, 2
             ), sizes AS (
@@ -59,5 +55,6 @@ class CrmReportCohort(models.Model):
               FROM cells
               JOIN sizes s ON s.company_id = cells.company_id
                           AND s.cohort_month = cells.cohort_month
-            """
+            """,
+            BUYING_MONTHS,
         )

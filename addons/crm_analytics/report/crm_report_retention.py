@@ -2,6 +2,17 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+# One row per customer (commercial partner), company and month with a confirmed order.
+BUYING_MONTHS = SQL(
+    """
+    SELECT DISTINCT so.company_id, p.commercial_partner_id AS partner_id,
+           date_trunc('month', so.date_order)::date AS month
+      FROM sale_order so
+      JOIN res_partner p ON p.id = so.partner_id
+     WHERE so.state = 'sale'
+    """
+)
+
 
 class CrmReportRetention(models.Model):
     """Monthly retention and churn of customers (12 months without purchase = churned).
@@ -35,13 +46,7 @@ class CrmReportRetention(models.Model):
     def _table_query(self):
         return SQL(
             """
-            WITH pm AS (
-                SELECT DISTINCT so.company_id, p.commercial_partner_id AS partner_id,
-                       date_trunc('month', so.date_order)::date AS month
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale'
-            ), spells AS (
+            WITH pm AS (%s), spells AS (
                 SELECT company_id, partner_id, month,
                        lead(month) OVER (PARTITION BY company_id, partner_id ORDER BY month)
                            AS next_month,
@@ -93,5 +98,6 @@ class CrmReportRetention(models.Model):
                        AS retention_rate,
                    COALESCE(100.0 * churned / NULLIF(base_customers, 0), 0) AS churn_rate
               FROM base
-            """
+            """,
+            BUYING_MONTHS,
         )

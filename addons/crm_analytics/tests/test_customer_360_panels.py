@@ -1,11 +1,7 @@
-from lxml import etree
-
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from odoo.addons.crm_relationship.tests.common import CrmRelationshipCommon
-
-RELATIONAL = ("many2one", "one2many", "many2many")
 
 
 @tagged("post_install", "-at_install")
@@ -44,32 +40,10 @@ class TestCustomer360AllPanels(CrmRelationshipCommon):
         cls._invoice(cls.small, 1000, "2026-03-01", "2026-04-30")
         cards[1].with_user(cls.viewer).crm_adjust_points(10, "Ajuste")
         cls.Metric._refresh_metrics((cls.big | cls.small).ids, cls.company.ids)
-        Viewed = cls.env["res.partner"].with_user(cls.viewer)
-        views = Viewed.get_views([(False, "form")])
-        shown = {
-            node.get("name")
-            for node in etree.fromstring(views["views"]["form"]["arch"]).iter("field")
-        }
-        cls.form_fields = {
-            name: description
-            for name, description in views["models"]["res.partner"]["fields"].items()
-            if name in shown
-        }
+        cls.form_fields = cls._partner_form_fields(cls.viewer)
 
     def _load_form(self, partner):
-        """Read the partner as the web client does for its form view, from a cold cache."""
-        spec = {}
-        for name, description in self.form_fields.items():
-            if description["type"] in RELATIONAL:
-                spec[name] = {"fields": {"display_name": {}}}
-                if description["type"] != "many2one":
-                    spec[name]["limit"] = 40
-            else:
-                spec[name] = {}
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        data = partner.with_user(self.viewer).web_read(spec)[0]
-        return data, self.env.cr.sql_log_count - before
+        return self._read_partner_form(partner.with_user(self.viewer), self.form_fields)
 
     def test_every_panel_is_on_the_form_of_a_user_of_the_three_apps(self):
         for name in ("crm_segment_id", "crm_loyalty_points", "crm_loyalty_card_ids"):

@@ -1,7 +1,11 @@
+from lxml import etree
+
 from odoo.fields import Date
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+RELATIONAL = ("many2one", "one2many", "many2many")
 
 
 class CrmRelationshipCommon(AccountTestInvoicingCommon):
@@ -93,3 +97,35 @@ class CrmRelationshipCommon(AccountTestInvoicingCommon):
             {"name": name, "domain": domain, "sequence": sequence, "company_id": self.company.id}
             | kw
         )
+
+    @classmethod
+    def _partner_form_fields(cls, user=None):
+        """The fields of the partner form as rendered for `user`, with their descriptions.
+        (`models` also lists fields whose nodes the user's groups removed from the arch.)"""
+        Partner = cls.env["res.partner"].with_user(user) if user else cls.env["res.partner"]
+        views = Partner.get_views([(False, "form")])
+        shown = {
+            node.get("name")
+            for node in etree.fromstring(views["views"]["form"]["arch"]).iter("field")
+        }
+        return {
+            name: description
+            for name, description in views["models"]["res.partner"]["fields"].items()
+            if name in shown
+        }
+
+    def _read_partner_form(self, partner, form_fields):
+        """Read `partner` as the web client does for its form view, from a cold cache.
+        Returns the values and the number of queries it took."""
+        spec = {}
+        for name, description in form_fields.items():
+            if description["type"] in RELATIONAL:
+                spec[name] = {"fields": {"display_name": {}}}
+                if description["type"] != "many2one":
+                    spec[name]["limit"] = 40
+            else:
+                spec[name] = {}
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        data = partner.web_read(spec)[0]
+        return data, self.env.cr.sql_log_count - before
