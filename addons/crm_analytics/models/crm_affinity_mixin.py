@@ -99,4 +99,6 @@ class CrmAffinityMixin(models.AbstractModel):
                 uid=self.env.uid,
             )
         )
+        # Fresh statistics for the queries that join the rules to every customer's purchases.
+        self.env.execute_query(SQL("ANALYZE %s", SQL.identifier(self._table)))
         self.invalidate_model()
