@@ -52,7 +52,7 @@ class CrmAffinityMixin(models.AbstractModel):
                      WHERE so.state = 'sale' AND so.company_id = %(company)s
                        AND so.date_order >= %(date_from)s AND so.date_order < %(date_to)s
                        AND l.display_type IS NULL AND l.reward_id IS NULL
-                       AND l.product_uom_qty > 0
+                       AND l.product_uom_qty > 0 AND %(item)s IS NOT NULL
                 ), total AS (
                     SELECT count(DISTINCT order_id) AS n FROM items
                 ), threshold AS (

@@ -63,6 +63,7 @@ class CrmCustomerPropensity(models.Model):
                  WHERE so.state = 'sale' AND so.company_id = %(company)s
                    AND so.date_order >= %(start)s AND so.date_order < %(label_end)s
                    AND l.display_type IS NULL AND l.reward_id IS NULL
+                   AND pt.categ_id IS NOT NULL
                    AND p.commercial_partner_id %% %(modulo)s = %(remainder)s
             ), hist AS (
                 SELECT * FROM lines WHERE day < %(as_of)s

@@ -263,6 +263,7 @@ class CrmCustomerScore(models.Model):
             np.where(risk < CHURN_BAND_LIMITS[1], "medium", "high"),
         )
         self._upsert(model, data, r, f, m, segment, expected, p_alive, risk, band, spend, value)
+        self._set_next_offers(company, partner_from, partner_to)
         return len(rows)
 
     @api.model
@@ -333,28 +334,24 @@ class CrmCustomerScore(models.Model):
                 basis=basis.tolist(),
             )
         )
-        self._set_next_offers(model.company_id, data["partner_id"].tolist())
 
     @api.model
-    def _set_next_offers(self, company, partner_ids):
-        """Store the best next offer (highest lift, not yet bought) of each partner given."""
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE crm_customer_score
-                   SET next_offer_product_id = NULL
-                 WHERE company_id = %s AND partner_id = ANY(%s)
-                """,
-                company.id,
-                partner_ids,
-            )
+    def _set_next_offers(self, company, partner_from=0, partner_to=None):
+        """Store the best next offer (highest lift, not yet bought) of the scored partners of
+        (partner_from, partner_to] in ``company``."""
+        upper = SQL("AND %s <= %s", SQL.identifier("p", "commercial_partner_id"), partner_to)
+        in_range = SQL(
+            "%s > %s %s",
+            SQL.identifier("p", "commercial_partner_id"),
+            partner_from or 0,
+            upper if partner_to else SQL(),
         )
         # The offers go through a temporary table with fresh statistics: joined directly, the
         # scores just written have none yet, and a nested loop over both takes minutes.
         self.env.execute_query(
             SQL(
                 "CREATE TEMP TABLE crm_next_offer ON COMMIT DROP AS %s",
-                self.env["crm.product.affinity"]._next_offer_query(company, partner_ids),
+                self.env["crm.product.affinity"]._next_offer_query(company, in_range),
             )
         )
         self.env.execute_query(SQL("ANALYZE crm_next_offer"))
@@ -363,11 +360,15 @@ class CrmCustomerScore(models.Model):
                 """
                 UPDATE crm_customer_score s
                    SET next_offer_product_id = best.product_id
-                  FROM crm_next_offer best
-                 WHERE s.partner_id = best.partner_id
-                   AND s.company_id = %s
+                  FROM crm_customer_score cur
+                  LEFT JOIN crm_next_offer best ON best.partner_id = cur.partner_id
+                 WHERE s.id = cur.id AND cur.company_id = %(company)s
+                   AND cur.partner_id > %(lower)s %(upper)s
+                   AND s.next_offer_product_id IS DISTINCT FROM best.product_id
                 """,
-                company.id,
+                company=company.id,
+                lower=partner_from or 0,
+                upper=SQL("AND cur.partner_id <= %s", partner_to) if partner_to else SQL(),
             )
         )
         self.env.execute_query(SQL("DROP TABLE crm_next_offer"))

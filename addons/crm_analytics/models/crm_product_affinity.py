@@ -44,9 +44,14 @@ class CrmProductAffinity(models.Model):
         self.flush_model()
 
     @api.model
-    def _next_offer_query(self, company, partner_ids, max_rank=1):
+    def _next_offer_query(self, company, partner_condition, max_rank=1):
         """SQL rows (partner_id, product_id, lift, rank): for each partner the products with
-        the highest lift from what they bought in ``company``, not bought yet, for sale."""
+        the highest lift from what they bought in ``company``, not bought yet, for sale.
+
+        ``partner_condition`` selects the partners, in SQL over ``p.commercial_partner_id``.
+        Batches pass an id range: a long id list there makes PostgreSQL's parallel plan of
+        this query take minutes instead of a second (seen on 20,000 customers).
+        """
         return SQL(
             """
             WITH bought AS (
@@ -55,7 +60,7 @@ class CrmProductAffinity(models.Model):
                   JOIN sale_order so ON so.id = l.order_id
                   JOIN res_partner p ON p.id = so.partner_id
                  WHERE so.state = 'sale' AND so.company_id = %(company)s
-                   AND p.commercial_partner_id = ANY(%(partners)s)
+                   AND %(partners)s
                    AND l.product_id IS NOT NULL
             ), candidates AS (
                 SELECT b.partner_id, a.related_product_id AS product_id,
@@ -81,7 +86,7 @@ class CrmProductAffinity(models.Model):
             SELECT partner_id, product_id, lift, rank FROM ranked WHERE rank <= %(max_rank)s
             """,
             company=company.id,
-            partners=list(partner_ids),
+            partners=partner_condition,
             max_rank=max_rank,
         )
 
@@ -90,7 +95,8 @@ class CrmProductAffinity(models.Model):
         """{partner_id: [product_id, ...]} best first."""
         self._flush_sources()
         result = {}
-        rows = self.env.execute_query(self._next_offer_query(company, partner_ids, limit))
+        condition = SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
+        rows = self.env.execute_query(self._next_offer_query(company, condition, limit))
         for partner_id, product_id, _lift, _rank in sorted(rows, key=lambda r: (r[0], r[3])):
             result.setdefault(partner_id, []).append(product_id)
         return result

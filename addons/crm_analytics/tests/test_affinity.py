@@ -54,6 +54,25 @@ class TestAffinity(CrmAnalyticsCase):
         self.assertEqual(len(rule), 1)
         self.assertGreater(rule.pair_count, 0)
 
+    def test_products_without_category_are_left_out_of_category_models(self):
+        # Odoo 19 lets a product have no category: its lines count for product pairs only.
+        self.products[2:].product_tmpl_id.categ_id = False
+        self.env["crm.clv.model"]._refresh_company(self.company)
+        categories = self.env["crm.category.affinity"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(
+            set(categories.categ_id.ids) | set(categories.related_categ_id.ids),
+            set(),
+            "only Hogar is left: a category cannot pair with itself",
+        )
+        propensities = self.env["crm.customer.propensity"].search(
+            [("company_id", "=", self.company.id)]
+        )
+        self.assertTrue(propensities)
+        self.assertEqual(set(propensities.categ_id.ids), {self.categ_home.id})
+        self.assertTrue(self._rule(self.products[0], self.products[2]))
+
     def test_product_form_lists_what_its_buyers_also_buy(self):
         template = self.products[0].product_tmpl_id.with_user(self.analyst)
         self.assertIn(self.products[1], template.crm_affinity_ids.related_product_id)
