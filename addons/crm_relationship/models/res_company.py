@@ -8,16 +8,16 @@ from odoo import models
 # DEMO DATA ONLY. The Chilean retailer "Tienda Andina SpA" (demo/crm_demo_store_demo.xml):
 # products priced in pesos and the purchase history of its customers, in days before the day
 # the demo is installed, so that each demo segment has members on any install date.
-# Products: xml id suffix -> (name, list price, cost), in CLP.
+# Products: xml id suffix -> (name, list price, cost, category), in CLP.
 DEMO_PRODUCTS = {
-    "zapatillas": ("Zapatillas Trekking Andes", 59990, 32000),
-    "chaqueta": ("Chaqueta Impermeable", 89990, 48000),
-    "polera": ("Polera de Algodón", 12990, 5500),
-    "jeans": ("Jeans Clásico", 29990, 14000),
-    "parka": ("Parka de Pluma", 149990, 82000),
-    "mochila": ("Mochila 30 L", 34990, 17000),
-    "gorro": ("Gorro de Lana", 9990, 3500),
-    "saco": ("Saco de Dormir", 69990, 38000),
+    "zapatillas": ("Zapatillas Trekking Andes", 59990, 32000, "Calzado"),
+    "chaqueta": ("Chaqueta Impermeable", 89990, 48000, "Vestuario"),
+    "polera": ("Polera de Algodón", 12990, 5500, "Vestuario"),
+    "jeans": ("Jeans Clásico", 29990, 14000, "Vestuario"),
+    "parka": ("Parka de Pluma", 149990, 82000, "Vestuario"),
+    "mochila": ("Mochila 30 L", 34990, 17000, "Camping"),
+    "gorro": ("Gorro de Lana", 9990, 3500, "Accesorios"),
+    "saco": ("Saco de Dormir", 69990, 38000, "Camping"),
 }
 # Customer (xml id suffix of res_partner_andina_<x>_demo; the ordering contact for companies)
 # -> (days ago of each order, basket {product: quantity}, payment habit).
@@ -100,11 +100,21 @@ class ResCompany(models.Model):
 
     @api.model
     def _crm_demo_create_products(self, company):
-        """DEMO DATA ONLY: the store's products, priced in CLP: {key: product.product}."""
+        """DEMO DATA ONLY: the store's products and their categories, priced in CLP:
+        {key: product.product}."""
+        names = sorted({row[3] for row in DEMO_PRODUCTS.values()})
+        categories = dict(
+            zip(
+                names,
+                self.env["product.category"].create([{"name": n} for n in names]),
+                strict=True,
+            )
+        )
         products = self.env["product.product"].create(
             [
                 {
                     "name": name,
+                    "categ_id": categories[category].id,
                     "type": "consu",
                     "list_price": price,
                     "standard_price": cost,
@@ -112,7 +122,7 @@ class ResCompany(models.Model):
                     "company_id": company.id,
                     "taxes_id": [Command.set(company.account_sale_tax_id.ids)],
                 }
-                for name, price, cost in DEMO_PRODUCTS.values()
+                for name, price, cost, category in DEMO_PRODUCTS.values()
             ]
         )
         by_key = dict(zip(DEMO_PRODUCTS, products, strict=True))
