@@ -14,10 +14,16 @@ else
         --load-language=es_CL --stop-after-init --http-port=0 \
         || { dropdb --if-exists "$DB"; die "creating the demo database failed (see above)"; }
     # Loading es_CL into a new database leaves it the only active language: keep English too,
-    # so that every user can pick either in their preferences.
-    echo "env['res.lang']._activate_lang('en_US'); env.cr.commit()" \
-        | "$ROOT/scripts/odoo" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn >/dev/null \
-        || die "activating English in $DB failed"
+    # so that every user can pick either in their preferences. Then make the demo's Chilean
+    # retailer (in pesos) admin's current company, so that logging in shows it first.
+    "$ROOT/scripts/odoo" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn >/dev/null <<'PY' \
+        || die "activating English and the demo store in $DB failed"
+env['res.lang']._activate_lang('en_US')
+store = env.ref('crm_relationship.res_company_andina_demo', raise_if_not_found=False)
+if store:
+    env.ref('base.user_admin').company_id = store
+env.cr.commit()
+PY
     init=()
 fi
 log "serving http://localhost:${HTTP_PORT:-8069} (login admin / password admin); Ctrl+C stops"

@@ -22,6 +22,7 @@
     ],
     "demo": [
         "demo/crm_loyalty_tier_demo.xml",
+        "demo/crm_loyalty_andina_demo.xml",
     ],
     "application": True,
     "installable": True,

@@ -18,6 +18,7 @@
     ],
     "demo": [
         "demo/crm_customer_segment_demo.xml",
+        "demo/crm_demo_store_demo.xml",
     ],
     "application": True,
     "installable": True,
