@@ -15,13 +15,14 @@ else
         || { dropdb --if-exists "$DB"; die "creating the demo database failed (see above)"; }
     # Loading es_CL into a new database leaves it the only active language: keep English too,
     # so that every user can pick either in their preferences. Then make the demo's Chilean
-    # retailer (in pesos) admin's current company, so that logging in shows it first.
+    # retailer (in pesos) admin's current company, in Santiago's time zone, so that logging in
+    # shows it first.
     "$ROOT/scripts/odoo" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn >/dev/null <<'PY' \
         || die "activating English and the demo store in $DB failed"
 env['res.lang']._activate_lang('en_US')
 store = env.ref('crm_relationship.res_company_andina_demo', raise_if_not_found=False)
 if store:
-    env.ref('base.user_admin').company_id = store
+    env.ref('base.user_admin').write({'company_id': store.id, 'tz': 'America/Santiago'})
 env.cr.commit()
 PY
     init=()
