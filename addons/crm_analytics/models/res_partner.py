@@ -57,8 +57,11 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_crm_score_id(self):
         commercial = self.commercial_partner_id
-        scores = self.env["crm.customer.score"].search(
-            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)]
+        Score = self.env["crm.customer.score"]
+        # one query for the row and every column the 360° page shows (search + read is two)
+        scores = Score.search_fetch(
+            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)],
+            [name for name, field in Score._fields.items() if field.store and field.column_type],
         )
         by_partner = {score.partner_id.id: score for score in scores}
         for partner in self:
@@ -83,11 +86,17 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
     def _compute_crm_propensity_ids(self):
-        rows = self.env["crm.customer.propensity"].search(
+        Propensity = self.env["crm.customer.propensity"]
+        rows = Propensity.search_fetch(
             [
                 ("partner_id", "in", self.commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
-            ]
+            ],
+            [
+                name
+                for name, field in Propensity._fields.items()
+                if field.store and field.column_type
+            ],
         )
         for partner in self:
             partner.crm_propensity_ids = rows.filtered(
