@@ -289,7 +289,7 @@ class _Generator:
             SQL(
                 """CREATE TEMP TABLE g_pay ON COMMIT DROP AS
                    SELECT i.id AS order_id, i.inv_id, i.rcv_line_id, i.partner_id, i.odate,
-                          CASE WHEN i.fate = 'refund' THEN i.odate + 10
+                          CASE WHEN i.fate = 'refund' THEN least(i.odate + 10, current_date)
                                ELSE least(i.pay_date, current_date) END AS pdate,
                           CASE WHEN i.fate = 'pay' AND i.r_partial < 0.05
                                THEN round(i.total / 2) ELSE i.total END AS amount,
