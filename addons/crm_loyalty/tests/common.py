@@ -44,7 +44,7 @@ class LoyaltyLedgerCase(TransactionCase):
         )
         cls.reward = cls.program.reward_ids
         cls.partner = cls.env["res.partner"].create(
-            {"name": "Valentina Test Rojas", "email": "valentina.test@example.cl"}
+            {"name": "Valentina Test Rojas", "email": "valentina.test@example.com"}
         )
         cls.other_partner = cls.env["res.partner"].create({"name": "Matías Test González"})
         cls.card = cls.env["loyalty.card"].create(
