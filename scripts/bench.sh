@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 bash "$ROOT/scripts/setup.sh"
 
 DB=${BENCH_DB:-crm_bench}
-if ! psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+if ! db_exists "$DB"; then
     log "creating the benchmark database $DB (no demo data)"
     "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$CRM_MODULES" --stop-after-init \
         --log-level=warn --http-port=0 || die "installing the addons into $DB failed"

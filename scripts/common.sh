@@ -22,6 +22,11 @@ as_root() {
     fi
 }
 
+# Whether the PostgreSQL database $1 exists (names are passed as a parameter, not spliced).
+db_exists() {
+    psql -d postgres -Atq -v name="$1" <<<"SELECT 1 FROM pg_database WHERE datname = :'name'" | grep -q 1
+}
+
 # The folder holding the `odoo` Python package (ODOO_SRC or the unpacked Debian package).
 odoo_python_path() {
     if [ -n "${ODOO_SRC:-}" ]; then

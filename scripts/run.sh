@@ -5,7 +5,7 @@ source "$(dirname "$0")/common.sh"
 bash "$ROOT/scripts/setup.sh"
 
 DB=${ODOO_DB:-crm_demo}
-if psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+if db_exists "$DB"; then
     log "updating the CRM addons in database $DB"
     init=(-u "$CRM_MODULES")
 else

@@ -17,6 +17,13 @@ ASSET_PACKAGES=(libjs-jquery libjs-underscore libjs-jquery-form fonts-font-aweso
 # Debian strips this file from `mail` (dfsg); Odoo logs an ERROR for every page bundle without it.
 SELFIE_NPM=@mediapipe/selfie_segmentation@0.1.1675465747
 
+# Install Debian packages on the machine (its own apt sources), quietly.
+apt_install() {
+    as_root apt-get update -qq || die "apt-get update failed: no network to the Debian archive?"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
+        || die "apt-get install $* failed"
+}
+
 # --------------------------------------------------------------------------- PostgreSQL
 pg_answers() {
     command -v pg_isready >/dev/null 2>&1 && pg_isready -q -t 3
@@ -30,9 +37,7 @@ start_local_postgres() {
         as_root pg_ctlcluster "$version" "$name" start || true
     elif command -v apt-get >/dev/null 2>&1; then
         log "installing PostgreSQL with apt"
-        as_root apt-get update -qq || die "apt-get update failed: no network to the Debian archive?"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
-            || die "apt-get install postgresql failed"
+        apt_install postgresql
         start_local_postgres
         return
     else
@@ -163,7 +168,7 @@ odoo_addons_path() {
 # --------------------------------------------------------------------------- Python
 setup_venv() {
     local want
-    want=$(cat "$ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)
+    want=$(sha256sum <"$ROOT/requirements.txt" | cut -d' ' -f1)
     if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" = "$want" ]; then
         return
     fi
@@ -195,9 +200,7 @@ setup_browser() {
     done
     command -v apt-get >/dev/null 2>&1 || die "no Chromium found and no apt-get to install it: browser tests need one"
     log "installing Debian's chromium for the browser tests"
-    as_root apt-get update -qq || die "apt-get update failed: no network to the Debian archive?"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null \
-        || die "apt-get install chromium failed"
+    apt_install --no-install-recommends chromium
 }
 
 # --------------------------------------------------------------------------- Config

@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${TEST_DB:-}" ] || ! psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
+if [ -z "${TEST_DB:-}" ] || ! db_exists "$DB"; then
     log "installing $CRM_MODULES with demo data into the test database $DB"
     start=$SECONDS
     if ! "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$CRM_MODULES" --with-demo \

@@ -11,21 +11,15 @@ sample of customers; every (customer, category) pair of the tested customers wit
 counts, candidates or not.
 """
 
-import time
 from datetime import timedelta
 
 import numpy as np
 from datagen import bench_arguments
 from datagen import ensure_dataset
 from datagen import open_env
+from datagen import timed
 
 from odoo.tools import SQL
-
-
-def timed(function, *args, **kwargs):
-    started = time.perf_counter()
-    result = function(*args, **kwargs)
-    return time.perf_counter() - started, result
 
 
 def plain_aggregate(env, company_id):

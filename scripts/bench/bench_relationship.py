@@ -9,11 +9,10 @@ with 10,000 invoices. That customer is built inside a transaction that is rolled
 shared data set stays as datagen made it.
 """
 
-import time
-
 from datagen import bench_arguments
 from datagen import ensure_dataset
 from datagen import open_env
+from datagen import timed
 from lxml import etree
 
 from odoo.tools import SQL
@@ -27,12 +26,6 @@ SEGMENTS = [
 ]
 BIG_CUSTOMER_INVOICES = 10_000
 RELATIONAL = ("many2one", "one2many", "many2many")
-
-
-def timed(function, *args, **kwargs):
-    started = time.perf_counter()
-    result = function(*args, **kwargs)
-    return time.perf_counter() - started, result
 
 
 def plain_aggregate(env, company_id):

@@ -682,6 +682,13 @@ class _Generator:
         }
 
 
+def timed(function, *args, **kwargs):
+    """(seconds, result) of calling ``function``."""
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
 def bench_arguments(description, sized=True):
     """The command line every benchmark takes (what scripts/bench.sh passes), as a parser the
     caller may extend; `sized` adds the data set's size (--customers, --lines)."""
