@@ -7,29 +7,26 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 class CrmLoyaltyPortal(CustomerPortal):
     """My Account → Loyalty: balance, tier, pending and expiring points, last movements."""
 
-    def _crm_loyalty_cards(self):
-        """The ledger cards of the logged-in customer only.
+    def _crm_loyalty_card_domain(self):
+        """The ledger cards of the logged-in customer only."""
+        return [
+            ("partner_id", "=", request.env.user.partner_id.id),
+            ("program_id.crm_ledger", "=", True),
+            ("program_id.active", "=", True),
+        ]
 
-        sudo: portal users have no access to loyalty models; the domain restricts the
-        result to the user's own partner.
-        """
-        partner = request.env.user.partner_id
-        return (
-            request.env["loyalty.card"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "=", partner.id),
-                    ("program_id.crm_ledger", "=", True),
-                    ("program_id.active", "=", True),
-                ]
-            )
-        )
+    def _crm_loyalty_cards(self):
+        # sudo: portal users have no access to loyalty models; the domain restricts the
+        # result to the user's own partner.
+        return request.env["loyalty.card"].sudo().search(self._crm_loyalty_card_domain())
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "crm_loyalty_count" in counters:
-            values["crm_loyalty_count"] = len(self._crm_loyalty_cards())
+            # sudo: as in _crm_loyalty_cards, restricted to the user's own cards
+            values["crm_loyalty_count"] = (
+                request.env["loyalty.card"].sudo().search_count(self._crm_loyalty_card_domain())
+            )
         return values
 
     @route("/my/points", type="http", auth="user", website=True)

@@ -31,8 +31,7 @@ class AccountMove(models.Model):
             for order, order_lines in lines.grouped(
                 lambda line: line.sale_line_ids.order_id[:1]
             ).items():
-                earning = order.order_line.filtered(lambda line: not line.reward_id)
-                base = sum(earning.mapped("price_total"))
+                base = order._crm_earning_total()
                 refunded = sum(order_lines.mapped("price_total"))
                 if base <= 0 or refunded <= 0:
                     continue

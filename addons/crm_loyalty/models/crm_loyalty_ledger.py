@@ -2,7 +2,6 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
-from odoo.fields import Domain
 
 from ..lib.points import allocate_fifo
 from ..lib.points import lot_expiry_date
@@ -202,7 +201,7 @@ class CrmLoyaltyLedger(models.Model):
             vals["expiry_date"] = lot_expiry_date(
                 today, program.crm_expiry_mode, program.crm_expiry_months
             )
-            entry = self._engine().create(vals)
+            entry = self.create(vals)
             if entry.state == "available":
                 self._settle_debts(card)
             return entry
@@ -223,9 +222,7 @@ class CrmLoyaltyLedger(models.Model):
             vals["debt"] = uncovered
             if not program.crm_allow_negative:
                 vals["points"] = -(wanted - uncovered)
-        else:
-            uncovered = 0.0
-        entry = self._engine().create(vals)
+        entry = self.create(vals)
         self._consume(entry, takes)
         return entry
 
@@ -367,10 +364,13 @@ class CrmLoyaltyLedger(models.Model):
             if entry.kind == "redeem":
                 self._post_entry(entry.card_id, "reverse", points, **common)
             elif entry.state == "pending":
-                take = min(points, entry.remaining)
-                reversal = self._post_pending_reversal(entry, take, common)
+                self._post_pending_reversal(entry, min(points, entry.remaining), common)
                 if entry.remaining <= 0.001:
-                    (entry | reversal).with_context(
+                    # the lot never matures: it and every pending reversal of it are cancelled
+                    reversals = self.search(
+                        [("origin_id", "=", entry.id), ("state", "=", "pending")]
+                    )
+                    (entry | reversals).with_context(
                         crm_loyalty_engine=True
                     ).sudo().state = "cancelled"
             else:
@@ -396,7 +396,4 @@ class CrmLoyaltyLedger(models.Model):
         }
         reversal = self._engine().create(vals)
         self._consume(reversal, [(lot, take)])
-        return (
-            self.search(Domain("origin_id", "=", lot.id) & Domain("state", "=", "pending"))
-            | reversal
-        )
+        return reversal

@@ -155,28 +155,34 @@ class CrmLoyaltyScheduler(models.AbstractModel):
         """
         today = today or fields.Date.context_today(self)
         Ledger = self.env["crm.loyalty.ledger"]
-        self.env["crm.loyalty.ledger"].flush_model()
+        Ledger.flush_model()
+        # The due lots of the first `limit` cards (by id) still to remind.
         lot_ids = [
             row[0]
             for row in self.env.execute_query(
                 SQL(
                     """
-                    SELECT l.id FROM crm_loyalty_ledger l
-                      JOIN loyalty_program p ON p.id = l.program_id
-                     WHERE l.remaining > 0 AND l.state = 'available' AND l.reminder_sent IS NOT TRUE
-                       AND p.crm_reminder_days > 0
-                       AND l.expiry_date >= %(today)s
-                       AND l.expiry_date <= %(today)s + p.crm_reminder_days
-                     ORDER BY l.card_id, l.id
+                    WITH due AS (
+                        SELECT l.id, l.card_id FROM crm_loyalty_ledger l
+                          JOIN loyalty_program p ON p.id = l.program_id
+                         WHERE l.remaining > 0 AND l.state = 'available'
+                           AND l.reminder_sent IS NOT TRUE
+                           AND p.crm_reminder_days > 0
+                           AND l.expiry_date >= %(today)s
+                           AND l.expiry_date <= %(today)s + p.crm_reminder_days
+                    )
+                    SELECT id FROM due
+                     WHERE card_id IN (SELECT DISTINCT card_id FROM due ORDER BY 1 LIMIT %(limit)s)
+                     ORDER BY card_id, id
                     """,
                     today=today,
+                    limit=limit,
                 )
             )
         ]
         lots = Ledger.browse(lot_ids)
         template = self.env.ref("crm_loyalty.mail_template_points_expiring")
-        cards = lots.card_id[:limit]
-        lots = lots.filtered(lambda lot: lot.card_id in cards)
+        cards = lots.card_id
         for card, card_lots in lots.grouped("card_id").items():
             if card.partner_id.email:
                 template.with_context(

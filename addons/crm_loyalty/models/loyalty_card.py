@@ -145,15 +145,19 @@ class LoyaltyCard(models.Model):
 
     # ---------------------------------------------------------------- business
 
+    def _crm_check_adjustment(self, reason):
+        """Manual adjustments are for loyalty managers, and always say why."""
+        if not self.env.user.has_group("crm_loyalty.group_manager"):
+            raise UserError(self.env._("Only loyalty managers can adjust points."))
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason of the adjustment."))
+
     def crm_adjust_points(self, points, reason):
         """Manual adjustment of ``points`` (signed) with a mandatory reason; managers only."""
         self.ensure_one()
-        if not self.env.user.has_group("crm_loyalty.group_manager"):
-            raise UserError(self.env._("Only loyalty managers can adjust points."))
-        if not points or float_compare(points, 0.0, precision_digits=2) == 0:
+        self._crm_check_adjustment(reason)
+        if float_compare(points, 0.0, precision_digits=2) == 0:
             raise UserError(self.env._("An adjustment must add or remove some points."))
-        if not (reason or "").strip():
-            raise UserError(self.env._("Give the reason of the adjustment."))
         self._crm_lock()
         entry = self.env["crm.loyalty.ledger"]._post_entry(
             self, "adjust", points, source_type="manual", reason=reason.strip()

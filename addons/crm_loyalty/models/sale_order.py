@@ -26,12 +26,17 @@ class SaleOrder(models.Model):
         (cards | to_confirm._crm_ledger_cards())._crm_sync_points()
         return res
 
+    def _crm_earning_total(self):
+        """What the customer paid for goods, rewards (discounts) excluded: points are earned
+        on it and refunds reverse them in proportion to it."""
+        self.ensure_one()
+        return sum(self.order_line.filtered(lambda line: not line.reward_id).mapped("price_total"))
+
     def _crm_post_confirmation_entries(self):
         """Earn (pending or available) and redeem entries of a just-confirmed order."""
         self.ensure_one()
         Ledger = self.env["crm.loyalty.ledger"]
-        lines = self.order_line.filtered(lambda line: not line.reward_id)
-        total = sum(lines.mapped("price_total"))
+        total = self._crm_earning_total()
         for coupon_point in self.coupon_point_ids:
             card = coupon_point.coupon_id
             if not card.program_id.crm_ledger or coupon_point.points <= 0:

@@ -1,5 +1,4 @@
 from odoo import models
-from odoo.exceptions import UserError
 
 
 class LoyaltyCardUpdateBalance(models.TransientModel):
@@ -11,10 +10,7 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
         card = self.card_id
         if not card.program_id.crm_ledger:
             return super().action_update_card_point()
-        if not self.env.user.has_group("crm_loyalty.group_manager"):
-            raise UserError(self.env._("Only loyalty managers can adjust points."))
-        if not (self.description or "").strip():
-            raise UserError(self.env._("Give the reason of the adjustment."))
+        card._crm_check_adjustment(self.description)
         card._crm_lock()
         delta = self.new_balance - card.points
         res = super(
