@@ -80,7 +80,6 @@ class CrmCustomerMetric(models.Model):
     segment_id = fields.Many2one(
         "crm.customer.segment", readonly=True, index=True, check_company=True
     )
-    segment_color = fields.Integer(related="segment_id.color")
     pinned_segment_id = fields.Many2one(
         "crm.customer.segment", string="Pinned Segment", readonly=True, check_company=True
     )

@@ -6,6 +6,9 @@ from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
+from odoo.tools import split_every
+
+from .crm_customer_metric import CRON_BATCH_SIZE
 
 # Metrics that cannot be negative: a condition comparing them to a negative number is a
 # typing mistake, not a rule.
@@ -143,8 +146,9 @@ class CrmCustomerSegment(models.Model):
             )
         )
         by_company = {}
-        for metric_id, company_id, *_segments in state:
-            by_company.setdefault(company_id, set()).add(metric_id)
+        for metric_id, company_id, _current, pinned in state:
+            if not pinned:  # a pin wins: no rule needs to be tried
+                by_company.setdefault(company_id, set()).add(metric_id)
         # classification is a system step over every customer, not a user's edit
         Metric = self.env["crm.customer.metric"].sudo()
         new_segment = {}
@@ -233,5 +237,7 @@ class CrmCustomerSegment(models.Model):
     def action_reclassify(self):
         """Re-run the classification of the segment companies' customers on current metrics."""
         Metric = self.env["crm.customer.metric"]
-        self._classify_metrics(Metric.search([("company_id", "in", self.company_id.ids)]))
+        metrics = Metric.search([("company_id", "in", self.company_id.ids)])
+        for ids in split_every(CRON_BATCH_SIZE, metrics.ids):
+            self._classify_metrics(Metric.browse(ids))
         return True

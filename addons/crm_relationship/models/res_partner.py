@@ -133,17 +133,13 @@ class ResPartner(models.Model):
                     ("partner_type", "=", "customer"),
                     ("state", "in", ("in_process", "paid")),
                 ],
-                ["partner_id"],
+                ["partner_id.commercial_partner_id"],
                 ["__count"],
             )
         )
         for partner in self:
             partner.crm_invoice_count = invoices.get(partner.commercial_partner_id, 0)
-            partner.crm_payment_count = sum(
-                count
-                for payer, count in payments.items()
-                if payer.commercial_partner_id == partner.commercial_partner_id
-            )
+            partner.crm_payment_count = payments.get(partner.commercial_partner_id, 0)
 
     # ------------------------------------------------------------------ actions
     def action_crm_refresh_metrics(self):

@@ -58,12 +58,6 @@ class CrmSegmentPinWizard(models.TransientModel):
                 "pin_reason": self.reason if pinned else False,
             }
         )
-        Segment = self.env["crm.customer.segment"]
-        if self.segment_id:
-            if metric.segment_id != self.segment_id:
-                Segment._apply_segment_changes(
-                    [(metric.id, self.segment_id.id)], "manual", self.reason
-                )
-        else:
-            Segment._classify_metrics(metric, "manual", self.reason)
+        # the pin wins in classification; without one, the rules apply again
+        self.env["crm.customer.segment"]._classify_metrics(metric, "manual", self.reason)
         return {"type": "ir.actions.act_window_close"}
