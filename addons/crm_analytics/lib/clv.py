@@ -30,7 +30,6 @@ callers never receive NaN.
 """
 
 from dataclasses import dataclass
-from dataclasses import field
 
 import numpy as np
 from scipy import optimize
@@ -66,7 +65,6 @@ class BetaGeoFit:
     loglik: float
     n_customers: int
     iterations: int = 0
-    params: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

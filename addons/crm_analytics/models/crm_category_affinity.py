@@ -8,7 +8,6 @@ class CrmCategoryAffinity(models.Model):
     _name = "crm.category.affinity"
     _inherit = ["crm.affinity.mixin"]
     _description = "Product Category Affinity"
-    _order = "lift desc, id"
     _item_columns = ("categ_id", "related_categ_id")
     _item_expression = "pt.categ_id"
 

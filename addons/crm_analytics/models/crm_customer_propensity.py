@@ -156,10 +156,10 @@ class CrmCustomerPropensity(models.Model):
         return max(1, -(-customers * CANDIDATES_PER_CUSTOMER // MAX_ROWS))
 
     @api.model
-    def _train(self, company, as_of, period_days):
+    def _train(self, company, as_of, period_days, chunks):
         """Train on the history as of ``as_of - period`` labelled by the last period."""
         train_at = as_of - timedelta(days=period_days)
-        _keys, X, y = self._features(company, train_at, period_days, self._chunks(company))
+        _keys, X, y = self._features(company, train_at, period_days, chunks)
         if X is None:
             raise propensity.PropensityError("No sales history before the training date.")
         fit = propensity.fit_logistic(X, y)
@@ -171,8 +171,9 @@ class CrmCustomerPropensity(models.Model):
 
         The training AUC is written on ``model`` (a crm.clv.model fit record) when given."""
         period = company.crm_propensity_days
+        chunks = self._chunks(company)
         try:
-            fit, training_auc = self._train(company, as_of, period)
+            fit, training_auc = self._train(company, as_of, period, chunks)
         except propensity.PropensityError as error:
             _logger.info("Propensities of %s not refreshed: %s", company.name, error)
             return False
@@ -181,7 +182,6 @@ class CrmCustomerPropensity(models.Model):
         self.env.execute_query(
             SQL("DELETE FROM crm_customer_propensity WHERE company_id = %s", company.id)
         )
-        chunks = self._chunks(company)
         for remainder in range(chunks):
             keys, X, _y = self._features(company, as_of, period, chunks, remainder)
             if keys is not None:

@@ -26,12 +26,14 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         leads = super().create(vals_list)
         # Only opportunities whose creator left the priority at its default get the level's.
-        todo = leads.filtered(
-            lambda lead: lead.type == "opportunity" and lead.priority == "0" and lead.partner_id
+        todo = leads.browse(
+            lead.id
+            for vals, lead in zip(vals_list, leads, strict=True)
+            if "priority" not in vals
+            and lead.type == "opportunity"
+            and lead.priority == "0"
+            and lead.partner_id
         )
-        for vals, lead in zip(vals_list, leads, strict=True):
-            if "priority" in vals and lead in todo:
-                todo -= lead
         for level, group in todo.grouped("crm_service_level_id").items():
             if level and level.priority != "0":
                 group.priority = level.priority

@@ -10,7 +10,6 @@ class CrmProductAffinity(models.Model):
     _name = "crm.product.affinity"
     _inherit = ["crm.affinity.mixin"]
     _description = "Product Affinity"
-    _order = "lift desc, id"
 
     product_id = fields.Many2one("product.product", required=True, index=True, ondelete="cascade")
     related_product_id = fields.Many2one(

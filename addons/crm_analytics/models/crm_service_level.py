@@ -45,13 +45,14 @@ class CrmServiceLevel(models.Model):
     )
 
     def _match(self, score, segment=None):
-        """First level of ``self`` (by sequence) whose criteria the score meets, or none.
+        """First level of ``self`` (searched, so in sequence order) whose criteria the score
+        meets, or none.
 
         A level matches when the customer's CLV reaches its minimum and, if the level names an
         RFM segment or a customer segment (``segment``, from crm_relationship), the customer
         is in it.
         """
-        for level in self.sorted(lambda lvl: (lvl.sequence, lvl.id)):
+        for level in self:
             if level.company_id != score.company_id or score.clv < level.min_clv:
                 continue
             if level.rfm_segment and level.rfm_segment != score.rfm_segment:

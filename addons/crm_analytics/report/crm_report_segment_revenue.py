@@ -2,6 +2,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from odoo.addons.crm_analytics.models.crm_customer_score import CHURN_BANDS
 from odoo.addons.crm_analytics.models.crm_customer_score import RFM_SEGMENTS
 
 
@@ -40,9 +41,7 @@ class CrmReportSegmentRevenue(models.Model):
     date = fields.Date("Order Date", readonly=True)
     segment_id = fields.Many2one("crm.customer.segment", "Segment", readonly=True)
     rfm_segment = fields.Selection(RFM_SEGMENTS, "RFM Segment", readonly=True)
-    churn_band = fields.Selection(
-        [("low", "Low"), ("medium", "Medium"), ("high", "High")], "Churn Risk Band", readonly=True
-    )
+    churn_band = fields.Selection(CHURN_BANDS, "Churn Risk Band", readonly=True)
     revenue = fields.Monetary(currency_field="currency_id", readonly=True)
     margin = fields.Monetary(currency_field="currency_id", readonly=True)
     order_count = fields.Integer("Orders", readonly=True)
