@@ -1,3 +1,4 @@
+from . import account_move_line
 from . import crm_customer_metric
 from . import crm_customer_segment
 from . import crm_customer_segment_history

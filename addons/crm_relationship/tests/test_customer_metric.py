@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.fields import Command
 from odoo.tests import tagged
 
 from .common import CrmRelationshipCommon
@@ -106,3 +107,79 @@ class TestCustomerMetric(CrmRelationshipCommon):
         self.Metric._refresh_metrics(None, self.company.ids, classify=False)
         self.metric.invalidate_recordset()
         self.assertEqual(self.metric.read(fields), before)
+
+
+@freeze_time("2026-06-30 12:00:00")
+@tagged("post_install", "-at_install")
+class TestInstallmentMetric(CrmRelationshipCommon):
+    """Payment behaviour of invoices paid in two installments, or by two payments on either
+    side of the due date (today 2026-06-30)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with freeze_time("2026-06-30 12:00:00"):
+            halves = cls.env["account.payment.term"].create(
+                {
+                    "name": "50% at 30 days, 50% at 60 days",
+                    "line_ids": [
+                        Command.create({"value": "percent", "value_amount": 50, "nb_days": 30}),
+                        Command.create({"value": "percent", "value_amount": 50, "nb_days": 60}),
+                    ],
+                }
+            )
+            cls.buyer = cls.env["res.partner"].create(
+                {"name": "Ferretería Biobío Test", "is_company": True}
+            )
+            term = {"invoice_payment_term_id": halves.id}
+            # both installments (due 01-31 and 03-02) paid at once on 01-20: on time
+            on_time = cls._invoice(cls.buyer, 2000, "2026-01-01", **term)
+            cls._pay(on_time, 2000, "2026-01-20")
+            # installment due 03-31 paid on 03-25, the one due 04-30 paid on 05-10: late
+            late = cls._invoice(cls.buyer, 2000, "2026-03-01", **term)
+            cls._pay(late, 1000, "2026-03-25")
+            cls._pay(late, 1000, "2026-05-10")
+            # installment due 03-31 paid on time, the one due 04-30 still open: overdue
+            overdue = cls._invoice(cls.buyer, 2000, "2026-03-01", **term)
+            cls._pay(overdue, 1000, "2026-03-25")
+            # one installment due 05-31: 400 paid on 05-20, 600 on 06-10: late
+            split = cls._invoice(cls.buyer, 1000, "2026-05-01", "2026-05-31")
+            cls._pay(split, 400, "2026-05-20")
+            cls._pay(split, 600, "2026-06-10")
+            cls.invoices = on_time | late | overdue | split
+
+    def setUp(self):
+        super().setUp()
+        self.metric = self._refresh(self.buyer)
+
+    def test_installments_are_due_on_their_own_dates(self):
+        dues = self.invoices[1].line_ids.filtered(lambda line: line.display_type == "payment_term")
+        self.assertEqual(
+            sorted(str(date) for date in dues.mapped("date_maturity")),
+            ["2026-03-31", "2026-04-30"],
+        )
+
+    def test_days_late_weight_each_payment_by_its_installment(self):
+        # late: 1000 × 10 days (installment due 04-30) + 600 × 10 days (due 05-31), over the
+        # 6000 paid in all
+        self.assertAlmostEqual(self.metric.avg_days_late, 16000 / 6000, places=3)
+
+    def test_an_invoice_is_on_time_only_if_every_installment_is(self):
+        self.assertAlmostEqual(self.metric.on_time_ratio, 1 / 4, places=3)
+
+    def test_only_the_open_installment_is_overdue(self):
+        self.assertAlmostEqual(self.metric.overdue_amount, 1000.0)
+        self.assertEqual(self.metric.oldest_overdue_days, 61)
+
+    def test_full_refresh_agrees(self):
+        fields = self.Metric._metric_columns()
+        before = self.metric.read(fields)
+        self.Metric._refresh_metrics(None, self.company.ids, classify=False)
+        self.metric.invalidate_recordset()
+        self.assertEqual(self.metric.read(fields), before)
+
+    def test_refresh_restores_the_planner_settings_it_changed(self):
+        self.env.cr.execute("SET LOCAL parallel_tuple_cost = 0.2")
+        self._refresh(self.buyer)
+        self.env.cr.execute("SELECT current_setting('parallel_tuple_cost')")
+        self.assertEqual(self.env.cr.fetchone()[0], "0.2")
