@@ -73,14 +73,25 @@ class LoyaltyCard(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        opening = [vals.get("points") or 0.0 for vals in vals_list]
+        # On a program with a ledger the initial balance enters through the ledger like any
+        # other change: the card is created empty, then credited by an entry.
+        default_program = self.env.context.get("default_program_id")
+        program_ids = [vals.get("program_id") or default_program for vals in vals_list]
+        with_ledger = set(
+            self.env["loyalty.program"]
+            .browse({pid for pid in program_ids if pid})
+            .filtered("crm_ledger")
+            .ids
+        )
+        opening = []
+        for vals, program_id in zip(vals_list, program_ids, strict=True):
+            points = (vals.get("points") or 0.0) if program_id in with_ledger else 0.0
+            opening.append(points)
+            if points:
+                vals["points"] = 0.0
         cards = super().create(vals_list)
         tracked = [(card, points) for card, points in zip(cards, opening, strict=True) if points]
-        tracked = [(card, points) for card, points in tracked if card.program_id.crm_ledger]
         if tracked:
-            # The initial balance enters through the ledger like any other change.
-            for card, _points in tracked:
-                card.with_context(crm_loyalty_sync=True).sudo().points = 0.0
             Ledger = self.env["crm.loyalty.ledger"]
             for card, points in tracked:
                 Ledger._post_entry(

@@ -113,6 +113,18 @@ class TestLedger(LoyaltyLedgerCase):
         self.assertEqual(self._entries(card).points, 30)
         self.assertEqual(card.points, 30)
 
+    def test_card_created_from_its_program_records_an_initial_balance(self):
+        # the program's card list creates cards with the program in the context
+        card = (
+            self.env["loyalty.card"]
+            .with_context(default_program_id=self.program.id)
+            .create({"partner_id": self.other_partner.id, "points": 30})
+        )
+        self.assertEqual(card.program_id, self.program)
+        self.assertEqual((self._entries(card).kind, self._entries(card).points), ("earn", 30))
+        self.assertEqual(card.points, 30)
+        self.assertLedgerInvariant()
+
     def test_a_validity_of_zero_months_is_refused(self):
         with self.assertRaises(ValidationError):
             self.program.crm_expiry_months = 0

@@ -1,3 +1,5 @@
+from ast import literal_eval
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -83,11 +85,8 @@ class ResPartner(models.Model):
         readonly=True,
         groups="crm_relationship.group_user",
     )
-    crm_invoice_count = fields.Integer(
-        string="Customer Invoices", compute="_compute_crm_document_counts", groups=INVOICE_GROUPS
-    )
     crm_payment_count = fields.Integer(
-        string="Customer Payments", compute="_compute_crm_document_counts", groups=INVOICE_GROUPS
+        string="Customer Payments", compute="_compute_crm_payment_count", groups=INVOICE_GROUPS
     )
 
     @api.depends("commercial_partner_id")
@@ -113,33 +112,23 @@ class ResPartner(models.Model):
 
     @api.depends("commercial_partner_id")
     @api.depends_context("company", "allowed_company_ids")
-    def _compute_crm_document_counts(self):
-        commercial = self.commercial_partner_id
-        invoices = dict(
-            self.env["account.move"]._read_group(
-                [
-                    ("commercial_partner_id", "in", commercial.ids),
-                    ("move_type", "in", ("out_invoice", "out_refund")),
-                    ("state", "=", "posted"),
-                ],
-                ["commercial_partner_id"],
-                ["__count"],
-            )
-        )
-        payments = dict(
+    def _compute_crm_payment_count(self):
+        counts = dict(
             self.env["account.payment"]._read_group(
-                [
-                    ("partner_id.commercial_partner_id", "in", commercial.ids),
-                    ("partner_type", "=", "customer"),
-                    ("state", "in", ("in_process", "paid")),
-                ],
+                self.commercial_partner_id._crm_payment_domain(),
                 ["partner_id.commercial_partner_id"],
                 ["__count"],
             )
         )
         for partner in self:
-            partner.crm_invoice_count = invoices.get(partner.commercial_partner_id, 0)
-            partner.crm_payment_count = payments.get(partner.commercial_partner_id, 0)
+            partner.crm_payment_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _crm_payment_domain(self):
+        """Customer payments received from these commercial partners or their contacts (the
+        button's count and the list it opens)."""
+        return Domain("partner_id.commercial_partner_id", "in", self.ids) & Domain(
+            [("partner_type", "=", "customer"), ("state", "in", ("in_process", "paid"))]
+        )
 
     # ------------------------------------------------------------------ actions
     def action_crm_refresh_metrics(self):
@@ -162,26 +151,12 @@ class ResPartner(models.Model):
         }
 
     def action_crm_view_payments(self):
-        """Customer payments of this customer and its contacts."""
+        """Customer payments of this customer and its contacts (Odoo's list, narrowed)."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_payments")
-        action["domain"] = list(
-            Domain("partner_id", "child_of", self.commercial_partner_id.id)
-            & Domain("partner_type", "=", "customer")
+        action["domain"] = list(self.commercial_partner_id._crm_payment_domain())
+        action["context"] = dict(
+            literal_eval(action.get("context") or "{}"),
+            default_partner_id=self.commercial_partner_id.id,
         )
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
-
-    def action_crm_view_invoices(self):
-        """Posted invoices and credit notes of this customer."""
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "account.action_move_out_invoice_type"
-        )
-        action["domain"] = [
-            ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("move_type", "in", ("out_invoice", "out_refund")),
-            ("state", "=", "posted"),
-        ]
-        action["context"] = {"default_move_type": "out_invoice"}
         return action

@@ -33,7 +33,19 @@ class TestCustomer360(CrmRelationshipCommon):
         self.assertEqual(data["crm_order_count"], 0)
         self.assertAlmostEqual(data["crm_revenue_total"], sum(100 * d for d in range(1, 21)))
         self.assertEqual(len(data["crm_segment_history_ids"]), 1)
-        self.assertEqual(data["crm_invoice_count"], 20)
+        self.assertEqual(data["crm_payment_count"], 10)
+        # the invoices are behind Odoo's own "Invoiced" button, not a second one
+        self.assertIn("total_invoiced", self.form_fields)
+
+    def test_payments_button_opens_the_payments_it_counts(self):
+        self.big.invalidate_recordset()
+        action = self.big.action_crm_view_payments()
+        payments = self.env["account.payment"].search(action["domain"])
+        self.assertEqual(len(payments), self.big.crm_payment_count)
+        self.assertEqual(payments.partner_id, self.big)
+        # Odoo's defaults for a new customer payment are kept
+        self.assertEqual(action["context"]["default_payment_type"], "inbound")
+        self.assertEqual(action["context"]["default_partner_id"], self.big.id)
 
     def test_query_count_does_not_grow_with_the_customers_history(self):
         self._load_form(self.big)  # warm the registry-level caches
@@ -51,7 +63,7 @@ class TestCustomer360(CrmRelationshipCommon):
         Partner = self.env["res.partner"].with_user(self.crm_user)
         fields = Partner.get_views([(False, "form")])["models"]["res.partner"]["fields"]
         self.assertIn("crm_revenue_total", fields)
-        self.assertNotIn("crm_invoice_count", fields)
+        self.assertNotIn("crm_payment_count", fields)
         data = self.big.with_user(self.crm_user).web_read(
             {"crm_revenue_total": {}, "crm_segment_id": {"fields": {"display_name": {}}}}
         )[0]
