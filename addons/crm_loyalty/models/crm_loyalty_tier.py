@@ -33,7 +33,6 @@ class CrmLoyaltyTier(models.Model):
         domain="[('program_id', '=', program_id)]",
         help="Rewards of the program that only members of this tier or a higher one can claim.",
     )
-    color = fields.Integer()
     card_count = fields.Integer(compute="_compute_card_count", string="Members")
 
     _threshold_positive = models.Constraint(

@@ -1,4 +1,3 @@
-from contextlib import contextmanager
 from datetime import datetime
 from datetime import time
 
@@ -10,6 +9,8 @@ from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools import local_settings
+
 # PostgreSQL settings for the statement computing the metrics: it joins several aggregates of a
 # few hundred thousand rows each, which the default costs plan serially and JIT-compile for more
 # time than compilation saves (measured by scripts/bench/bench_relationship.py).
@@ -18,36 +19,6 @@ REFRESH_SETTINGS = {"jit": "off", "parallel_setup_cost": "100", "parallel_tuple_
 # Partners refreshed per statement by the cron: big enough to stay set-based, small enough to
 # commit often and resume after an interruption.
 CRON_BATCH_SIZE = 5000
-
-
-@contextmanager
-def local_settings(cr, settings):
-    """Set PostgreSQL `settings` (name: value) for the statements run inside, then restore them.
-
-    Like SET LOCAL, the values only live in the current transaction (or savepoint). On an error
-    nothing is restored: the failed transaction or savepoint drops them itself.
-    """
-    names = list(settings)
-    cr.execute(
-        SQL(
-            "SELECT %s",
-            SQL(", ").join(
-                SQL("current_setting(%s), set_config(%s, %s, true)", name, name, settings[name])
-                for name in names
-            ),
-        )
-    )
-    previous = cr.fetchone()[0::2]
-    yield
-    cr.execute(
-        SQL(
-            "SELECT %s",
-            SQL(", ").join(
-                SQL("set_config(%s, %s, true)", name, value)
-                for name, value in zip(names, previous, strict=True)
-            ),
-        )
-    )
 
 
 class CrmCustomerMetric(models.Model):

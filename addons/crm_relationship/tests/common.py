@@ -92,6 +92,14 @@ class CrmRelationshipCommon(AccountTestInvoicingCommon):
             [("partner_id", "in", partners.ids), ("company_id", "=", self.company.id)]
         )
 
+    def assertFullRefreshAgrees(self, metric):
+        """A full refresh gives `metric` the figures of the partial refresh that made it."""
+        fields = self.Metric._metric_columns()
+        before = metric.read(fields)
+        self.Metric._refresh_metrics(None, self.company.ids, classify=False)
+        metric.invalidate_recordset()
+        self.assertEqual(metric.read(fields), before)
+
     def _segment(self, name, domain, sequence=10, **kw):
         return self.Segment.create(
             {"name": name, "domain": domain, "sequence": sequence, "company_id": self.company.id}

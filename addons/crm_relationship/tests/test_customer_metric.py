@@ -102,11 +102,7 @@ class TestCustomerMetric(CrmRelationshipCommon):
         self.assertEqual(other.order_count, 99)
 
     def test_full_refresh_gives_the_same_figures_as_a_partial_one(self):
-        fields = self.Metric._metric_columns()
-        before = self.metric.read(fields)
-        self.Metric._refresh_metrics(None, self.company.ids, classify=False)
-        self.metric.invalidate_recordset()
-        self.assertEqual(self.metric.read(fields), before)
+        self.assertFullRefreshAgrees(self.metric)
 
 
 @freeze_time("2026-06-30 12:00:00")
@@ -172,11 +168,7 @@ class TestInstallmentMetric(CrmRelationshipCommon):
         self.assertEqual(self.metric.oldest_overdue_days, 61)
 
     def test_full_refresh_agrees(self):
-        fields = self.Metric._metric_columns()
-        before = self.metric.read(fields)
-        self.Metric._refresh_metrics(None, self.company.ids, classify=False)
-        self.metric.invalidate_recordset()
-        self.assertEqual(self.metric.read(fields), before)
+        self.assertFullRefreshAgrees(self.metric)
 
     def test_refresh_restores_the_planner_settings_it_changed(self):
         self.env.cr.execute("SET LOCAL parallel_tuple_cost = 0.2")
