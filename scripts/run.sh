@@ -18,7 +18,10 @@ else
     # retailer (in pesos) admin's current company, in Santiago's time zone, so that logging in
     # shows it first.
     "$ROOT/scripts/odoo" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn >/dev/null <<'PY' \
-        || die "activating English and the demo store in $DB failed"
+        || { dropdb --if-exists "$DB"; die "checking the demo data, activating English and the demo store in $DB failed"; }
+failed = env['ir.demo_failure'].search([]).module_id.mapped('name')
+if failed:
+    raise SystemExit(f"demo data failed to install for: {', '.join(failed)}")
 env['res.lang']._activate_lang('en_US')
 store = env.ref('crm_relationship.res_company_andina_demo', raise_if_not_found=False)
 if store:
