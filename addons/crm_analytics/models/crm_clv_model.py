@@ -283,6 +283,15 @@ class CrmClvModel(models.Model):
     # ------------------------------------------------------------------------------------------
     # crons
 
+    def _score_then_refresh_propensities(self):
+        """The cron's work on this fitted model: score the remaining partners (committing each
+        batch), then refresh the propensities. False when the cron ran out of time."""
+        self.ensure_one()
+        if not self._score_all(commit=True):
+            return False
+        self.env["crm.customer.propensity"]._refresh(self.company_id, self.date_to, self)
+        return True
+
     @api.model
     def _cron_refresh_scores(self):
         """Per company: resume an interrupted scoring run, or refit once a day."""
@@ -293,9 +302,8 @@ class CrmClvModel(models.Model):
                 [("company_id", "=", company.id), ("state", "=", "scoring")], limit=1
             )
             if running:
-                if not running._score_all(commit=True):
+                if not running._score_then_refresh_propensities():
                     return
-                model.env["crm.customer.propensity"]._refresh(company, running.date_to, running)
                 continue
             if model.search_count(
                 [("company_id", "=", company.id), ("state", "=", "done"), ("date_to", ">=", today)]
@@ -321,6 +329,5 @@ class CrmClvModel(models.Model):
                 self.env["ir.cron"]._commit_progress(0)
                 continue
             self.env["ir.cron"]._commit_progress(0)
-            if not fitted._score_all(commit=True):
+            if not fitted._score_then_refresh_propensities():
                 return
-            model.env["crm.customer.propensity"]._refresh(company, fitted.date_to, fitted)
