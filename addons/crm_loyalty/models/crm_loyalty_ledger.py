@@ -172,6 +172,21 @@ class CrmLoyaltyLedger(models.Model):
         }
 
     @api.model
+    def _entry_values(self, card, kind, points, **values):
+        """Values of a new entry of ``points`` (signed) on ``card``, in its program's company;
+        ``values`` add fields or override these."""
+        program = card.program_id
+        return {
+            "card_id": card.id,
+            "program_id": program.id,
+            "partner_id": card.partner_id.id,
+            "company_id": (program.company_id or self.env.company).id,
+            "kind": kind,
+            "points": points,
+            **values,
+        }
+
+    @api.model
     def _post_entry(self, card, kind, points, *, source=None, source_type=None, **extra):
         """Post one entry of ``points`` (signed) on ``card`` and consume or open lots.
 
@@ -185,16 +200,9 @@ class CrmLoyaltyLedger(models.Model):
         card.ensure_one()
         program = card.program_id
         prefer_lot = extra.pop("prefer_lot", None)
-        vals = {
-            "card_id": card.id,
-            "program_id": program.id,
-            "partner_id": card.partner_id.id,
-            "company_id": (program.company_id or self.env.company).id,
-            "kind": kind,
-            "points": points,
-            **self._source_values(source, source_type),
-            **extra,
-        }
+        vals = self._entry_values(
+            card, kind, points, **{**self._source_values(source, source_type), **extra}
+        )
         today = fields.Date.context_today(self)
         if points >= 0:
             vals["remaining"] = points
@@ -286,20 +294,18 @@ class CrmLoyaltyLedger(models.Model):
             consumer = debtor
             if not card.program_id.crm_allow_negative:
                 consumer = self._engine().create(
-                    {
-                        "card_id": card.id,
-                        "program_id": card.program_id.id,
-                        "partner_id": card.partner_id.id,
-                        "company_id": debtor.company_id.id,
-                        "kind": "reverse",
-                        "points": -paid,
-                        "origin_id": debtor.id,
-                        "reason": self.env._("Debt settlement"),
-                        "source_type": debtor.source_type,
-                        "source_model": debtor.source_model,
-                        "source_id": debtor.source_id,
-                        "source_name": debtor.source_name,
-                    }
+                    self._entry_values(
+                        card,
+                        "reverse",
+                        -paid,
+                        company_id=debtor.company_id.id,
+                        origin_id=debtor.id,
+                        reason=self.env._("Debt settlement"),
+                        source_type=debtor.source_type,
+                        source_model=debtor.source_model,
+                        source_id=debtor.source_id,
+                        source_name=debtor.source_name,
+                    )
                 )
             self._consume(consumer, takes)
             debtor.with_context(crm_loyalty_engine=True).sudo().debt = uncovered
@@ -380,20 +386,19 @@ class CrmLoyaltyLedger(models.Model):
     @api.model
     def _post_pending_reversal(self, lot, take, common):
         """Remove ``take`` pending points from ``lot`` with a pending reverse entry."""
-        card = lot.card_id
-        vals = {
-            "card_id": card.id,
-            "program_id": lot.program_id.id,
-            "partner_id": lot.partner_id.id,
-            "company_id": lot.company_id.id,
-            "kind": "reverse",
-            "points": -take,
-            "state": "pending",
-            "origin_id": common["origin_id"],
-            "reason": common["reason"],
-            "amount": common["amount"],
-            **self._source_values(common["source"]),
-        }
-        reversal = self._engine().create(vals)
+        reversal = self._engine().create(
+            self._entry_values(
+                lot.card_id,
+                "reverse",
+                -take,
+                partner_id=lot.partner_id.id,
+                company_id=lot.company_id.id,
+                state="pending",
+                origin_id=common["origin_id"],
+                reason=common["reason"],
+                amount=common["amount"],
+                **self._source_values(common["source"]),
+            )
+        )
         self._consume(reversal, [(lot, take)])
         return reversal
