@@ -13,8 +13,15 @@ from ..tools import local_settings
 
 # PostgreSQL settings for the statement computing the metrics: it joins several aggregates of a
 # few hundred thousand rows each, which the default costs plan serially and JIT-compile for more
-# time than compilation saves (measured by scripts/bench/bench_relationship.py).
-REFRESH_SETTINGS = {"jit": "off", "parallel_setup_cost": "100", "parallel_tuple_cost": "0.01"}
+# time than compilation saves (measured by scripts/bench/bench_relationship.py). Sorted rather
+# than hashed aggregates are as fast here, and immune to a PostgreSQL 15 slowdown of spilled
+# hash aggregates (seen taking minutes instead of a second in crm_analytics).
+REFRESH_SETTINGS = {
+    "jit": "off",
+    "parallel_setup_cost": "100",
+    "parallel_tuple_cost": "0.01",
+    "enable_hashagg": "off",
+}
 
 # Partners refreshed per statement by the cron: big enough to stay set-based, small enough to
 # commit often and resume after an interruption.
