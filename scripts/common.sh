@@ -27,6 +27,13 @@ db_exists() {
     psql -d postgres -Atq -v name="$1" <<<"SELECT 1 FROM pg_database WHERE datname = :'name'" | grep -q 1
 }
 
+# The modules whose demo data failed to install in database $1, comma-separated (none: empty).
+# Odoo then installs the module without it and only logs a warning.
+demo_failures() {
+    psql -d "$1" -Atq <<<"SELECT string_agg(DISTINCT m.name, ', ') FROM ir_demo_failure f
+                          JOIN ir_module_module m ON m.id = f.module_id"
+}
+
 # The folder holding the `odoo` Python package (ODOO_SRC or the unpacked Debian package).
 odoo_python_path() {
     if [ -n "${ODOO_SRC:-}" ]; then

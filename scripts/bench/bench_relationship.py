@@ -13,7 +13,6 @@ from datagen import bench_arguments
 from datagen import ensure_dataset
 from datagen import open_env
 from datagen import timed
-from lxml import etree
 
 from odoo.tools import SQL
 
@@ -25,7 +24,6 @@ SEGMENTS = [
     ("Regular", 100, "[]"),
 ]
 BIG_CUSTOMER_INVOICES = 10_000
-RELATIONAL = ("many2one", "one2many", "many2many")
 
 
 def plain_aggregate(env, company_id):
@@ -55,21 +53,12 @@ def ensure_segments(env, company):
 
 
 def form_queries(env, partner):
-    """Queries of reading `partner` as the web client does for the form view (cold cache):
-    the fields of the form's arch, relational ones with their display names."""
-    views = env["res.partner"].get_views([(False, "form")])
-    shown = {
-        node.get("name") for node in etree.fromstring(views["views"]["form"]["arch"]).iter("field")
-    }
-    spec = {}
-    for name, description in views["models"]["res.partner"]["fields"].items():
-        if name not in shown:
-            continue
-        spec[name] = {}
-        if description["type"] in RELATIONAL:
-            spec[name] = {"fields": {"display_name": {}}}
-            if description["type"] != "many2one":
-                spec[name]["limit"] = 40
+    """Queries of reading `partner` as the web client does for the form view (cold cache)."""
+    # importable once open_env has set the addons path
+    from odoo.addons.crm_relationship.tests.common import form_read_spec
+    from odoo.addons.crm_relationship.tests.common import partner_form_fields
+
+    spec = form_read_spec(partner_form_fields(env["res.partner"]))
     partner.web_read(spec)  # warm the registry caches (views, ACLs, rules)
     env.invalidate_all()
     before = env.cr.sql_log_count

@@ -8,6 +8,15 @@ from odoo.tools import SQL
 from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_relationship.tools import local_settings
 
+
+def partner_range(column, partner_from=0, partner_to=None):
+    """SQL: ``column`` (a partner id) in (partner_from, partner_to], unbounded without
+    partner_to: a scoring batch."""
+    if partner_to:
+        return SQL("%s > %s AND %s <= %s", column, partner_from, column, partner_to)
+    return SQL("%s > %s", column, partner_from)
+
+
 RFM_SEGMENTS = [
     ("champions", "Champions"),
     ("loyal", "Loyal"),
@@ -141,7 +150,6 @@ class CrmCustomerScore(models.Model):
         purchase (the BG/NBD unit); margin is trusted only when the order has a cost
         (margin differs from the untaxed amount).
         """
-        upper = SQL("AND p.commercial_partner_id <= %s", partner_to) if partner_to else SQL()
         return SQL(
             """
             WITH days AS (
@@ -159,8 +167,7 @@ class CrmCustomerScore(models.Model):
                    AND so.company_id = %(company)s
                    AND so.date_order >= %(date_from)s
                    AND so.date_order < %(date_to)s
-                   AND p.commercial_partner_id > %(partner_from)s
-                   %(upper)s
+                   AND %(in_range)s
                  GROUP BY 1, 2
             ), ranked AS (
                 SELECT *, row_number() OVER (PARTITION BY partner_id ORDER BY day) AS rn
@@ -182,8 +189,7 @@ class CrmCustomerScore(models.Model):
             company=company.id,
             date_from=date_from,
             date_to=date_to,
-            partner_from=partner_from,
-            upper=upper,
+            in_range=partner_range(SQL("p.commercial_partner_id"), partner_from, partner_to),
         )
 
     @api.model
@@ -340,13 +346,7 @@ class CrmCustomerScore(models.Model):
     def _set_next_offers(self, company, partner_from=0, partner_to=None):
         """Store the best next offer (highest lift, not yet bought) of the scored partners of
         (partner_from, partner_to] in ``company``."""
-        upper = SQL("AND %s <= %s", SQL.identifier("p", "commercial_partner_id"), partner_to)
-        in_range = SQL(
-            "%s > %s %s",
-            SQL.identifier("p", "commercial_partner_id"),
-            partner_from or 0,
-            upper if partner_to else SQL(),
-        )
+        in_range = partner_range(SQL("p.commercial_partner_id"), partner_from, partner_to)
         # The offers go through a temporary table with fresh statistics: joined directly, the
         # scores just written have none yet, and a nested loop over both takes minutes. The
         # statement runs without parallel workers or hash aggregation: its parallel plan took
@@ -370,12 +370,11 @@ class CrmCustomerScore(models.Model):
                   FROM crm_customer_score cur
                   LEFT JOIN crm_next_offer best ON best.partner_id = cur.partner_id
                  WHERE s.id = cur.id AND cur.company_id = %(company)s
-                   AND cur.partner_id > %(lower)s %(upper)s
+                   AND %(in_range)s
                    AND s.next_offer_product_id IS DISTINCT FROM best.product_id
                 """,
                 company=company.id,
-                lower=partner_from or 0,
-                upper=SQL("AND cur.partner_id <= %s", partner_to) if partner_to else SQL(),
+                in_range=partner_range(SQL("cur.partner_id"), partner_from, partner_to),
             )
         )
         self.env.execute_query(SQL("DROP TABLE crm_next_offer"))

@@ -60,8 +60,7 @@ class ResPartner(models.Model):
         Score = self.env["crm.customer.score"]
         # one query for the row and every column the 360° page shows (search + read is two)
         scores = Score.search_fetch(
-            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)],
-            [name for name, field in Score._fields.items() if field.store and field.column_type],
+            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)]
         )
         by_partner = {score.partner_id.id: score for score in scores}
         for partner in self:
@@ -86,21 +85,17 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
     def _compute_crm_propensity_ids(self):
-        Propensity = self.env["crm.customer.propensity"]
-        rows = Propensity.search_fetch(
+        # one query for the rows and every stored column (what search_fetch reads by default)
+        rows = self.env["crm.customer.propensity"].search_fetch(
             [
                 ("partner_id", "in", self.commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
-            ],
-            [
-                name
-                for name, field in Propensity._fields.items()
-                if field.store and field.column_type
-            ],
+            ]
         )
+        by_partner = rows.grouped("partner_id")
         for partner in self:
-            partner.crm_propensity_ids = rows.filtered(
-                lambda row, p=partner: row.partner_id == p.commercial_partner_id
+            partner.crm_propensity_ids = by_partner.get(
+                partner.commercial_partner_id, rows.browse()
             )
 
     def action_open_crm_score(self):

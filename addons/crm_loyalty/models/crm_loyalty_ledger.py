@@ -293,7 +293,7 @@ class CrmLoyaltyLedger(models.Model):
                 break
             consumer = debtor
             if not card.program_id.crm_allow_negative:
-                consumer = self._engine().create(
+                consumer = self.create(
                     self._entry_values(
                         card,
                         "reverse",
@@ -352,6 +352,7 @@ class CrmLoyaltyLedger(models.Model):
         )
         reversal_source = reversal_source or source
         reason = self.env._("Reversal of %s", source.display_name)
+        exhausted = self.browse()
         for entry in entries:
             if entry.kind == "redeem" and not include_redeem:
                 continue
@@ -372,15 +373,13 @@ class CrmLoyaltyLedger(models.Model):
             elif entry.state == "pending":
                 self._post_pending_reversal(entry, min(points, entry.remaining), common)
                 if entry.remaining <= 0.001:
-                    # the lot never matures: it and every pending reversal of it are cancelled
-                    reversals = self.search(
-                        [("origin_id", "=", entry.id), ("state", "=", "pending")]
-                    )
-                    (entry | reversals).with_context(
-                        crm_loyalty_engine=True
-                    ).sudo().state = "cancelled"
+                    exhausted |= entry
             else:
                 self._post_entry(entry.card_id, "reverse", -points, prefer_lot=entry, **common)
+        if exhausted:
+            # these lots never mature: they and every pending reversal of them are cancelled
+            reversals = self.search([("origin_id", "in", exhausted.ids), ("state", "=", "pending")])
+            (exhausted | reversals).with_context(crm_loyalty_engine=True).sudo().state = "cancelled"
         entries.card_id._crm_sync_points()
 
     @api.model
@@ -401,4 +400,3 @@ class CrmLoyaltyLedger(models.Model):
             )
         )
         self._consume(reversal, [(lot, take)])
-        return reversal

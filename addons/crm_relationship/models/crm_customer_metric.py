@@ -8,6 +8,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools import split_every
 
 from ..tools import local_settings
 
@@ -208,14 +209,12 @@ class CrmCustomerMetric(models.Model):
                            NULL::numeric AS overdue_amount, NULL::date AS overdue_since
                       FROM account_partial_reconcile part
                       JOIN account_move_line aml ON aml.id = part.debit_move_id
-                     WHERE aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
-                       AND aml.company_id = ANY(%(companies)s) AND %(term_filter)s
+                     WHERE %(installments)s
                        AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
                     UNION ALL
                     SELECT aml.move_id, NULL, NULL, FALSE, aml.amount_residual, aml.date_maturity
                       FROM account_move_line aml
-                     WHERE aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
-                       AND aml.company_id = ANY(%(companies)s) AND %(term_filter)s
+                     WHERE %(installments)s
                        AND aml.amount_residual > 0 AND aml.date_maturity < %(today)s
                   ) AS installment
                  GROUP BY move_id
@@ -261,7 +260,13 @@ class CrmCustomerMetric(models.Model):
             companies=list(company_ids),
             so_filter=so_filter,
             inv_filter=inv_filter,
-            term_filter=term_filter,
+            # the posted installments (payment-term lines) of the companies and partners
+            installments=SQL(
+                """aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
+                   AND aml.company_id = ANY(%s) AND %s""",
+                list(company_ids),
+                term_filter,
+            ),
             pairs=pairs,
             today=today,
             since_12m=since_12m,
@@ -320,6 +325,12 @@ class CrmCustomerMetric(models.Model):
         # Then write it: existing rows by one joined UPDATE (cheaper than an upsert probing the
         # unique index row by row), new ones by an insert that tolerates a concurrent refresh.
         now = SQL("now() AT TIME ZONE 'UTC'")
+
+        def assign_from(source):
+            return SQL(", ").join(
+                SQL("%s = %s", SQL.identifier(c), SQL.identifier(source, c)) for c in columns[2:]
+            )
+
         updated = self.env.execute_query(
             SQL(
                 """UPDATE crm_customer_metric m
@@ -328,9 +339,7 @@ class CrmCustomerMetric(models.Model):
                      FROM crm_customer_metric_refresh r
                     WHERE m.partner_id = r.partner_id AND m.company_id = r.company_id
                 RETURNING m.id""",
-                updates=SQL(", ").join(
-                    SQL("%s = r.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns[2:]
-                ),
+                updates=assign_from("r"),
                 now=now,
                 uid=self.env.uid,
             )
@@ -351,10 +360,7 @@ class CrmCustomerMetric(models.Model):
                 cols=SQL(", ").join(SQL.identifier(c) for c in columns),
                 now=now,
                 uid=self.env.uid,
-                updates=SQL(", ").join(
-                    SQL("%s = EXCLUDED.%s", SQL.identifier(c), SQL.identifier(c))
-                    for c in columns[2:]
-                ),
+                updates=assign_from("excluded"),
             )
         )
         self.env.execute_query(SQL("DROP TABLE crm_customer_metric_refresh"))
@@ -421,8 +427,7 @@ class CrmCustomerMetric(models.Model):
             by_company.setdefault(company_id, []).append(partner_id)
         for company_id, partner_ids in by_company.items():
             company_env = self.with_company(company_id)
-            for start in range(0, len(partner_ids), CRON_BATCH_SIZE):
-                batch = partner_ids[start : start + CRON_BATCH_SIZE]
+            for batch in split_every(CRON_BATCH_SIZE, partner_ids):
                 company_env._refresh_metrics(batch, [company_id])
                 if not cron._commit_progress(len(batch)):
                     return

@@ -45,7 +45,6 @@ DEMO_HISTORY = {
     "joaquin": ([320, 180, 50], {"gorro": 2, "polera": 1}, "on_time"),
     "valeria": ([110, 35], {"zapatillas": 1}, "on_time"),
 }
-PAYMENT_TERM_DAYS = 30
 
 
 class ResCompany(models.Model):
@@ -61,13 +60,9 @@ class ResCompany(models.Model):
         """
         company = self.browse(company_id)
         company._crm_demo_setup_accounting()
-        env_company = (
-            self.with_company(company)
-            .with_context(
-                allowed_company_ids=[company.id], tracking_disable=True, mail_notrack=True
-            )
-            .env
-        )
+        env_company = self.with_context(
+            allowed_company_ids=company.ids, tracking_disable=True, mail_notrack=True
+        ).env
         products = env_company["res.company"]._crm_demo_create_products(company)
         env_company["res.company"]._crm_demo_create_history(company, products)
         env_company["crm.customer.metric"]._refresh_metrics(company_ids=company.ids)
@@ -189,7 +184,7 @@ class ResCompany(models.Model):
         )
         for order, (date, _key, _basket, habit) in zip(orders, plan, strict=True):
             invoice = invoice_of[order]
-            due = date + timedelta(days=PAYMENT_TERM_DAYS)
+            due = invoice.invoice_date_due  # the orders' 30-day payment term
             amount = invoice.amount_residual
             pay_date = {
                 "on_time": date + timedelta(days=12),

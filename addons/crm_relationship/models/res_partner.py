@@ -96,8 +96,7 @@ class ResPartner(models.Model):
         Metric = self.env["crm.customer.metric"]
         # one query for the row and every column the 360° page shows (search + read is two)
         metrics = Metric.search_fetch(
-            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)],
-            [name for name, field in Metric._fields.items() if field.store and field.column_type],
+            [("partner_id", "in", commercial.ids), ("company_id", "=", self.env.company.id)]
         )
         by_partner = {metric.partner_id: metric for metric in metrics}
         for partner in self:

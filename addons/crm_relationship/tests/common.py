@@ -8,6 +8,32 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 RELATIONAL = ("many2one", "one2many", "many2many")
 
 
+def partner_form_fields(Partner):
+    """The fields of the partner form as rendered for `Partner`'s user, with their
+    descriptions. (`models` also lists fields whose nodes the user's groups removed.)"""
+    views = Partner.get_views([(False, "form")])
+    shown = {
+        node.get("name") for node in etree.fromstring(views["views"]["form"]["arch"]).iter("field")
+    }
+    return {
+        name: description
+        for name, description in views["models"]["res.partner"]["fields"].items()
+        if name in shown
+    }
+
+
+def form_read_spec(form_fields):
+    """The `web_read` specification the web client sends for these form fields."""
+    spec = {}
+    for name, description in form_fields.items():
+        spec[name] = {}
+        if description["type"] in RELATIONAL:
+            spec[name] = {"fields": {"display_name": {}}}
+            if description["type"] != "many2one":
+                spec[name]["limit"] = 40
+    return spec
+
+
 class CrmRelationshipCommon(AccountTestInvoicingCommon):
     """A fresh company with its chart of accounts, a customer with a contact, CRM users and a
     helper to build posted invoices, payments and confirmed orders on chosen dates."""
@@ -108,31 +134,13 @@ class CrmRelationshipCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def _partner_form_fields(cls, user=None):
-        """The fields of the partner form as rendered for `user`, with their descriptions.
-        (`models` also lists fields whose nodes the user's groups removed from the arch.)"""
         Partner = cls.env["res.partner"].with_user(user) if user else cls.env["res.partner"]
-        views = Partner.get_views([(False, "form")])
-        shown = {
-            node.get("name")
-            for node in etree.fromstring(views["views"]["form"]["arch"]).iter("field")
-        }
-        return {
-            name: description
-            for name, description in views["models"]["res.partner"]["fields"].items()
-            if name in shown
-        }
+        return partner_form_fields(Partner)
 
     def _read_partner_form(self, partner, form_fields):
         """Read `partner` as the web client does for its form view, from a cold cache.
         Returns the values and the number of queries it took."""
-        spec = {}
-        for name, description in form_fields.items():
-            if description["type"] in RELATIONAL:
-                spec[name] = {"fields": {"display_name": {}}}
-                if description["type"] != "many2one":
-                    spec[name]["limit"] = 40
-            else:
-                spec[name] = {}
+        spec = form_read_spec(form_fields)
         self.env.invalidate_all()
         before = self.env.cr.sql_log_count
         data = partner.web_read(spec)[0]

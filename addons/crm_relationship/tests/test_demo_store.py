@@ -49,10 +49,15 @@ class TestDemoStore(TransactionCase):
         self.assertEqual(program.currency_id, self.env.ref("base.CLP"))
         cards = self.env["loyalty.card"].search([("program_id", "=", program.id)])
         self.assertGreaterEqual(len(cards), 3)
-        Ledger = self.env["crm.loyalty.ledger"]
+        balances = dict(
+            self.env["crm.loyalty.ledger"]._read_group(
+                [("card_id", "in", cards.ids), ("state", "=", "available")],
+                ["card_id"],
+                ["points:sum"],
+            )
+        )
         for card in cards:
-            entries = Ledger.search([("card_id", "=", card.id), ("state", "=", "available")])
-            self.assertTrue(entries, f"card {card.code} has no ledger history")
-            self.assertAlmostEqual(card.points, sum(entries.mapped("points")), places=2)
+            self.assertIn(card, balances, f"card {card.code} has no ledger history")
+            self.assertAlmostEqual(card.points, balances[card], places=2)
         self.assertTrue(cards.filtered("crm_points_pending"), "no card with pending points")
         self.assertTrue(cards.crm_tier_id, "no demo card reached a tier")
