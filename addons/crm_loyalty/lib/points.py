@@ -5,11 +5,67 @@ No Odoo import: these functions are unit-tested alone and called by the models.
 
 import calendar
 import datetime
+import decimal
 import itertools
+import math
+
+# Points beyond this are a typing or overflow mistake, not a balance (a million times the
+# largest real balances; still exact to the cent in a float).
+MAX_POINTS = 1e12
 
 
-def allocate_fifo(amount, lots):
+class PointsValueError(ValueError):
+    """A points amount that cannot be stored; ``code`` says why (for a translated message)."""
+
+    def __init__(self, code, value):
+        super().__init__(f"{code}: {value!r}")
+        self.code = code
+        self.value = value
+
+
+def clean_points(value, digits=2, allow_zero=False):
+    """Return ``value`` as a finite float rounded to ``digits`` decimals.
+
+    Accepts int, float and numeric strings; refuses booleans, None, other types, NaN,
+    infinities, magnitudes above ``MAX_POINTS`` and non-zero values that round to zero.
+
+    :raises PointsValueError: with ``code`` one of ``type``, ``not_finite``, ``too_large``,
+        ``too_small``, ``zero``
+    """
+    if isinstance(value, bool) or value is None:
+        raise PointsValueError("type", value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            raise PointsValueError("type", value) from None
+    elif isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        raise PointsValueError("type", value)
+    if not math.isfinite(number):
+        raise PointsValueError("not_finite", value)
+    if abs(number) > MAX_POINTS:
+        raise PointsValueError("too_large", value)
+    rounded = round_points(number, digits)
+    if rounded == 0 and not allow_zero:
+        raise PointsValueError("too_small" if number else "zero", value)
+    return rounded
+
+
+def round_points(value, digits=2):
+    """``value`` rounded half away from zero to ``digits`` decimals, as written (0.005 and
+    99.995 go up, like a person rounds them, whatever their binary approximation)."""
+    quantum = decimal.Decimal(1).scaleb(-digits)
+    rounded = decimal.Decimal(repr(float(value))).quantize(quantum, decimal.ROUND_HALF_UP)
+    return float(rounded) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def allocate_fifo(amount, lots, digits=2):
     """Consume ``amount`` points from ``lots`` in the order given.
+
+    Works in whole units of ``10 ** -digits`` so that takes, what is left of each lot and
+    the uncovered part are exact at that precision and add up to ``amount``.
 
     :param amount: points to consume (>= 0)
     :param lots: iterable of ``(lot_key, remaining)`` already in consumption order
@@ -18,17 +74,19 @@ def allocate_fifo(amount, lots):
     """
     if amount < 0:
         raise ValueError("amount must not be negative")
+    factor = 10**digits
+    left = round(amount * factor)
     takes = []
-    left = amount
     for key, remaining in lots:
         if left <= 0:
             break
-        if remaining <= 0:
+        units = round(remaining * factor)
+        if units <= 0:
             continue
-        take = min(left, remaining)
-        takes.append((key, take))
+        take = min(left, units)
+        takes.append((key, take / factor))
         left -= take
-    return takes, max(left, 0)
+    return takes, max(left, 0) / factor
 
 
 def add_months(day, months):

@@ -10,13 +10,15 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         refunds = posted.filtered(lambda move: move.move_type == "out_refund")
         if refunds:
-            refunds._crm_reverse_refunded_points()
+            # sudo: posting the credit notes checked the accountant's rights on them; the
+            # points they take back follow from them, on orders and cards the accountant
+            # has no rights to read.
+            refunds.sudo()._crm_reverse_refunded_points()
         return posted
 
     def _crm_reverse_refunded_points(self):
         """Reverse, per sales order, the share of its earned points this credit note refunds."""
-        # sudo: the accountant posting the credit note needs no ledger rights.
-        Ledger = self.env["crm.loyalty.ledger"].sudo()
+        Ledger = self.env["crm.loyalty.ledger"]
         already = {
             source_id
             for (source_id,) in Ledger._read_group(
@@ -47,12 +49,13 @@ class AccountMove(models.Model):
     def _invoice_paid_hook(self):
         """Points of orders earned 'when paid' become usable once their invoice is paid."""
         res = super()._invoice_paid_hook()
-        invoices = self.filtered(lambda move: move.move_type == "out_invoice")
+        # sudo: the payment was registered with the user's rights on these invoices; the
+        # points it releases follow from it (see _post)
+        invoices = self.sudo().filtered(lambda move: move.move_type == "out_invoice")
         orders = invoices.invoice_line_ids.sale_line_ids.order_id
         if orders:
-            Ledger = self.env["crm.loyalty.ledger"]
-            # sudo: the accountant registering the payment needs no ledger rights.
-            lots = Ledger.sudo().search(
+            Ledger = self.env["crm.loyalty.ledger"].sudo()
+            lots = Ledger.search(
                 [
                     ("source_model", "=", "sale.order"),
                     ("source_id", "in", orders.ids),

@@ -3,6 +3,10 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 
+from ..tools import ENGINE
+from ..tools import in_engine
+from ..tools import ledger_scope
+
 
 class CrmLoyaltyConsumption(models.Model):
     """Which lot a redemption, expiry or reversal took its points from (FIFO trace)."""
@@ -23,9 +27,15 @@ class CrmLoyaltyConsumption(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("crm_loyalty_engine"):
+        if not in_engine(self.env):
             raise UserError(self.env._("Lot consumptions are written by the ledger only."))
         return super().create(vals_list)
+
+    @api.model
+    def _engine_create(self, vals_list):
+        """Create consumptions as the ledger engine (see ``crm.loyalty.ledger``)."""
+        with ledger_scope(self.env, ENGINE):
+            return self.sudo().create(vals_list)
 
     def write(self, vals):
         raise UserError(self.env._("Lot consumptions cannot be changed."))

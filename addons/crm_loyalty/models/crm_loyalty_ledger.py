@@ -5,6 +5,10 @@ from odoo.exceptions import UserError
 
 from ..lib.points import allocate_fifo
 from ..lib.points import lot_expiry_date
+from ..lib.points import round_points
+from ..tools import ENGINE
+from ..tools import in_engine
+from ..tools import ledger_scope
 
 # Fields the ledger engine itself may update on a posted entry (lifecycle and lot
 # bookkeeping); everything else is frozen once written.
@@ -21,7 +25,10 @@ class CrmLoyaltyLedger(models.Model):
     negative entries consume lots first-in first-out through consumption rows. The
     available balance (sum of ``points`` of available entries) always equals the card's
     ``points``: the engine methods below are the only writers and end with
-    ``loyalty.card._crm_sync_points``.
+    ``loyalty.card._crm_sync_points``. They write inside the server-side ENGINE scope
+    (``crm_loyalty.tools``); ``create`` and ``write`` refuse anything outside it, whoever
+    calls and whatever context the call carries. Every stored amount is rounded to the
+    program's point precision (``loyalty.program._crm_points_digits``).
     """
 
     _name = "crm.loyalty.ledger"
@@ -36,6 +43,7 @@ class CrmLoyaltyLedger(models.Model):
     currency_id = fields.Many2one(related="program_id.currency_id")
     kind = fields.Selection(
         [
+            ("opening", "Opening Balance"),
             ("earn", "Earn"),
             ("redeem", "Redeem"),
             ("expire", "Expire"),
@@ -110,7 +118,7 @@ class CrmLoyaltyLedger(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("crm_loyalty_engine"):
+        if not in_engine(self.env):
             raise UserError(
                 self.env._(
                     "Ledger entries are created by the loyalty flows and adjustments only; "
@@ -121,11 +129,9 @@ class CrmLoyaltyLedger(models.Model):
 
     def write(self, vals):
         allowed = _SYSTEM_FIELDS
-        if self.env.context.get("crm_loyalty_attach_source") and not any(
-            self.mapped("source_model")
-        ):
+        if not any(self.mapped("source_model")):
             allowed = _SYSTEM_FIELDS | _SOURCE_FIELDS
-        if not self.env.context.get("crm_loyalty_engine") or set(vals) - allowed:
+        if not in_engine(self.env) or set(vals) - allowed:
             raise UserError(
                 self.env._(
                     "Posted ledger entries cannot be changed: record a correction as a new entry."
@@ -143,12 +149,24 @@ class CrmLoyaltyLedger(models.Model):
 
     @api.model
     def _engine(self):
-        """The ledger model as the engine writes it.
+        """The ledger model as the engine reads it.
 
-        sudo: entries are written by the system on behalf of whoever triggered the flow
-        (a salesman confirming an order has read-only access to the ledger).
+        sudo: entries are read and written by the system on behalf of whoever triggered the
+        flow (a salesman confirming an order has no ledger rights); every public entry point
+        checked the caller's rights on the card before reaching the engine.
         """
-        return self.sudo().with_context(crm_loyalty_engine=True)
+        return self.sudo()
+
+    @api.model
+    def _engine_create(self, vals_list):
+        """Create entries (or consumptions, called on that model) as the engine."""
+        with ledger_scope(self.env, ENGINE):
+            return self.sudo().create(vals_list)
+
+    def _engine_write(self, vals):
+        """Write the lifecycle fields of entries as the engine."""
+        with ledger_scope(self.env, ENGINE):
+            return self.sudo().write(vals)
 
     @api.model
     def _source_values(self, record, source_type=None):
@@ -190,15 +208,19 @@ class CrmLoyaltyLedger(models.Model):
     def _post_entry(self, card, kind, points, *, source=None, source_type=None, **extra):
         """Post one entry of ``points`` (signed) on ``card`` and consume or open lots.
 
-        Positive points open a lot (``state`` pending or available). Negative points
-        consume available lots FIFO (``prefer_lot`` first); when lots do not cover them,
-        a ``reverse`` records the rest as a debt (balance negative only if the program
-        allows it) and any other kind raises a UserError. The card's points are not
-        synced here: callers finish with ``loyalty.card._crm_sync_points``.
+        ``points`` is validated and rounded to the program's precision first (a UserError
+        for NaN, infinities, huge, tiny or non-numeric values). Positive points open a lot
+        (``state`` pending or available). Negative points consume available lots FIFO
+        (``prefer_lot`` first); when lots do not cover them, a ``reverse`` records the rest
+        as a debt (balance negative only if the program allows it) and any other kind raises
+        a UserError. The card's points are not synced here: callers finish with
+        ``loyalty.card._crm_sync_points``.
         """
         self = self._engine()
         card.ensure_one()
         program = card.program_id
+        digits = program._crm_points_digits()
+        points = program._crm_clean_points(points)
         prefer_lot = extra.pop("prefer_lot", None)
         vals = self._entry_values(
             card, kind, points, **{**self._source_values(source, source_type), **extra}
@@ -209,28 +231,30 @@ class CrmLoyaltyLedger(models.Model):
             vals["expiry_date"] = lot_expiry_date(
                 today, program.crm_expiry_mode, program.crm_expiry_months
             )
-            entry = self.create(vals)
+            entry = self._engine_create(vals)
             if entry.state == "available":
                 self._settle_debts(card)
             return entry
         wanted = -points
         lots = self._open_lots(card, prefer_lot)
-        takes, uncovered = allocate_fifo(wanted, [(lot, lot.remaining) for lot in lots])
-        if uncovered > 0.001:
+        takes, uncovered = allocate_fifo(
+            wanted, [(lot, lot.remaining) for lot in lots], digits=digits
+        )
+        if uncovered > 0:
             if kind != "reverse":
                 raise UserError(
                     self.env._(
                         "The card %(card)s has only %(available)s points available; "
                         "%(wanted)s were requested.",
                         card=card.code,
-                        available=wanted - uncovered,
+                        available=round_points(wanted - uncovered, digits),
                         wanted=wanted,
                     )
                 )
             vals["debt"] = uncovered
             if not program.crm_allow_negative:
-                vals["points"] = -(wanted - uncovered)
-        entry = self.create(vals)
+                vals["points"] = -round_points(wanted - uncovered, digits)
+        entry = self._engine_create(vals)
         self._consume(entry, takes)
         return entry
 
@@ -247,9 +271,7 @@ class CrmLoyaltyLedger(models.Model):
             ]
         )
         if entries and document:
-            entries.with_context(crm_loyalty_attach_source=True).write(
-                self._source_values(document)
-            )
+            entries._engine_write(self._source_values(document))
         return entries
 
     @api.model
@@ -268,13 +290,12 @@ class CrmLoyaltyLedger(models.Model):
         """Record that ``entry`` used ``takes`` (``[(lot, points)]``) and lower the lots."""
         if not takes:
             return
-        self.env["crm.loyalty.consumption"].sudo().with_context(crm_loyalty_engine=True).create(
+        digits = entry.program_id._crm_points_digits()
+        self.env["crm.loyalty.consumption"]._engine_create(
             [{"entry_id": entry.id, "lot_id": lot.id, "points": take} for lot, take in takes]
         )
         for lot, take in takes:
-            lot.with_context(crm_loyalty_engine=True).sudo().remaining = max(
-                lot.remaining - take, 0.0
-            )
+            lot._engine_write({"remaining": max(round_points(lot.remaining - take, digits), 0.0)})
 
     @api.model
     def _settle_debts(self, card):
@@ -284,16 +305,19 @@ class CrmLoyaltyLedger(models.Model):
         consumed. Otherwise each settlement is a new ``reverse`` entry.
         """
         self = self._engine()
+        digits = card.program_id._crm_points_digits()
         debts = self.search([("card_id", "=", card.id), ("debt", ">", 0)], order="date, id")
         for debtor in debts:
             lots = self._open_lots(card)
-            takes, uncovered = allocate_fifo(debtor.debt, [(lot, lot.remaining) for lot in lots])
-            paid = debtor.debt - uncovered
+            takes, uncovered = allocate_fifo(
+                debtor.debt, [(lot, lot.remaining) for lot in lots], digits=digits
+            )
+            paid = round_points(debtor.debt - uncovered, digits)
             if paid <= 0:
                 break
             consumer = debtor
             if not card.program_id.crm_allow_negative:
-                consumer = self.create(
+                consumer = self._engine_create(
                     self._entry_values(
                         card,
                         "reverse",
@@ -308,7 +332,7 @@ class CrmLoyaltyLedger(models.Model):
                     )
                 )
             self._consume(consumer, takes)
-            debtor.with_context(crm_loyalty_engine=True).sudo().debt = uncovered
+            debtor._engine_write({"debt": uncovered})
 
     @api.model
     def _mature(self, lots):
@@ -318,7 +342,7 @@ class CrmLoyaltyLedger(models.Model):
         if not lots:
             return
         children = self.search([("origin_id", "in", lots.ids), ("state", "=", "pending")])
-        (lots | children).with_context(crm_loyalty_engine=True).sudo().state = "available"
+        (lots | children)._engine_write({"state": "available"})
         for card in lots.card_id:
             self._settle_debts(card)
         lots.card_id._crm_sync_points()
@@ -356,9 +380,10 @@ class CrmLoyaltyLedger(models.Model):
         for entry in entries:
             if entry.kind == "redeem" and not include_redeem:
                 continue
+            digits = entry.program_id._crm_points_digits()
             total = abs(entry.points)
             already = abs(done.get(entry, 0.0))
-            points = min(round(total * ratio, 2), total - already)
+            points = round_points(min(total * ratio, total - already), digits)
             if points <= 0:
                 continue
             amount = -entry.amount * points / total if total else 0.0
@@ -372,20 +397,20 @@ class CrmLoyaltyLedger(models.Model):
                 self._post_entry(entry.card_id, "reverse", points, **common)
             elif entry.state == "pending":
                 self._post_pending_reversal(entry, min(points, entry.remaining), common)
-                if entry.remaining <= 0.001:
+                if entry.remaining <= 0:
                     exhausted |= entry
             else:
                 self._post_entry(entry.card_id, "reverse", -points, prefer_lot=entry, **common)
         if exhausted:
             # these lots never mature: they and every pending reversal of them are cancelled
             reversals = self.search([("origin_id", "in", exhausted.ids), ("state", "=", "pending")])
-            (exhausted | reversals).with_context(crm_loyalty_engine=True).sudo().state = "cancelled"
+            (exhausted | reversals)._engine_write({"state": "cancelled"})
         entries.card_id._crm_sync_points()
 
     @api.model
     def _post_pending_reversal(self, lot, take, common):
         """Remove ``take`` pending points from ``lot`` with a pending reverse entry."""
-        reversal = self._engine().create(
+        reversal = self._engine_create(
             self._entry_values(
                 lot.card_id,
                 "reverse",

@@ -189,7 +189,7 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                     crm_expiring_points=sum(card_lots.mapped("remaining")),
                     crm_expiry_date=min(card_lots.mapped("expiry_date")),
                 ).send_mail(card.id, email_layout_xmlid="mail.mail_notification_light")
-        lots.with_context(crm_loyalty_engine=True).sudo().reminder_sent = True
+        lots._engine_write({"reminder_sent": True})
         return len(cards)
 
     @api.model

@@ -1,7 +1,5 @@
 import datetime
 
-import psycopg2.errors
-
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -11,6 +9,13 @@ from odoo.tools import float_compare
 
 from ..lib.points import add_months
 from ..lib.points import qualifying_tier
+from ..lib.points import round_points
+from ..tools import ENGINE
+from ..tools import MANAGED
+from ..tools import RECORD
+from ..tools import current_scope
+from ..tools import in_engine
+from ..tools import ledger_scope
 
 
 class LoyaltyCard(models.Model):
@@ -75,64 +80,89 @@ class LoyaltyCard(models.Model):
     def create(self, vals_list):
         # On a program with a ledger the initial balance enters through the ledger like any
         # other change: the card is created empty, then credited by an entry.
-        default_program = self.env.context.get("default_program_id")
+        default_program = self.env.context.get("default_program_id")  # a default, not a right
         program_ids = [vals.get("program_id") or default_program for vals in vals_list]
-        with_ledger = set(
-            self.env["loyalty.program"]
-            .browse({pid for pid in program_ids if pid})
-            .filtered("crm_ledger")
-            .ids
-        )
+        programs = self.env["loyalty.program"].browse({pid for pid in program_ids if pid})
+        ledger_programs = {program.id: program for program in programs.filtered("crm_ledger")}
         opening = []
         for vals, program_id in zip(vals_list, program_ids, strict=True):
-            points = (vals.get("points") or 0.0) if program_id in with_ledger else 0.0
-            opening.append(points)
-            if points:
+            program = ledger_programs.get(program_id)
+            points = 0.0
+            if program and vals.get("points"):
+                points = program._crm_clean_points(vals["points"], allow_zero=True)
                 vals["points"] = 0.0
+            opening.append(points)
+        tracked = [(index, points) for index, points in enumerate(opening) if points]
+        if tracked:
+            kinds, reason = self._crm_outside_change_kinds(self.env._("Initial balance"))
         cards = super().create(vals_list)
-        tracked = [(card, points) for card, points in zip(cards, opening, strict=True) if points]
         if tracked:
             Ledger = self.env["crm.loyalty.ledger"]
-            for card, points in tracked:
+            for index, points in tracked:
+                card = cards[index]
                 Ledger._post_entry(
                     card,
-                    "earn" if points > 0 else "adjust",
+                    kinds[0] if points > 0 else kinds[1],
                     points,
                     source=card.order_id if "order_id" in card._fields else None,
-                    reason=self.env._("Initial balance"),
+                    reason=reason,
                 )
-            self.browse([card.id for card, _points in tracked])._crm_sync_points()
+            cards.browse([cards[index].id for index, _points in tracked])._crm_sync_points()
         return cards
 
     def write(self, vals):
-        context = self.env.context
-        if (
-            "points" not in vals
-            or context.get("crm_loyalty_sync")
-            or context.get("crm_loyalty_managed")
-        ):
+        if "points" not in vals or in_engine(self.env):
             return super().write(vals)
+        vals = dict(vals)
         tracked = self.filtered("program_id.crm_ledger")
+        scope = current_scope(self.env)
+        if not tracked or (scope and scope.mode == MANAGED):
+            # our flow posts its own entries and syncs the card afterwards
+            return super().write(vals)
+        for program in tracked.program_id:
+            vals["points"] = program._crm_clean_points(vals["points"], allow_zero=True)
+        kinds, reason = self._crm_outside_change_kinds(
+            self.env._("Balance change from another application")
+        )
         before = {card: card.points for card in tracked}
         res = super().write(vals)
-        # A change from a flow the ledger does not drive (point of sale, partner merge,
-        # reward line edited on a confirmed order...): record it as it happened.
+        # A change from a flow of Odoo's that the ledger does not drive (reward line of a
+        # confirmed order, customer merge, point of sale...): record it as it happened.
         Ledger = self.env["crm.loyalty.ledger"]
         for card, old in before.items():
             delta = card.points - old
-            if float_compare(delta, 0.0, precision_digits=2) == 0:
+            digits = card.program_id._crm_points_digits()
+            if float_compare(delta, 0.0, precision_digits=digits) == 0:
                 continue
-            kind = context.get("crm_loyalty_kind") or ("earn" if delta > 0 else "redeem")
             Ledger._post_entry(
                 card,
-                kind,
+                kinds[0] if delta > 0 else kinds[1],
                 delta,
-                source_type=context.get("crm_loyalty_source_type", "system"),
-                reason=context.get("crm_loyalty_reason")
-                or self.env._("Balance change from another application"),
+                source=scope.source if scope else None,
+                source_type=(scope and scope.source_type) or "system",
+                reason=reason,
             )
         tracked._crm_sync_points()
         return res
+
+    @api.model
+    def _crm_outside_change_kinds(self, default_reason):
+        """How a change of card points made outside our own flows is recorded.
+
+        :return: ``((kind if positive, kind if negative), reason)``
+        :raises UserError: when no server flow is running and the caller is not a loyalty
+            manager: points then change only through orders, invoices, the till and expiry,
+            or through an adjustment, which is a manager's and needs a reason.
+        """
+        scope = current_scope(self.env)
+        if scope and scope.mode == RECORD:
+            return scope.kind or ("reverse", "redeem"), scope.reason or default_reason
+        if self.env.su:
+            # server code of another application running as superuser (no client can
+            # obtain sudo): the change happened in its flow, which checked its own rights
+            return ("earn", "redeem"), default_reason
+        self._crm_check_adjustment(default_reason)
+        return ("adjust", "adjust"), default_reason
 
     def action_crm_open_ledger(self):
         self.ensure_one()
@@ -160,15 +190,15 @@ class LoyaltyCard(models.Model):
         """Manual adjustments are for loyalty managers, and always say why."""
         if not self.env.user.has_group("crm_loyalty.group_manager"):
             raise UserError(self.env._("Only loyalty managers can adjust points."))
-        if not (reason or "").strip():
+        if not isinstance(reason, str) or not reason.strip():
             raise UserError(self.env._("Give the reason of the adjustment."))
 
     def crm_adjust_points(self, points, reason):
         """Manual adjustment of ``points`` (signed) with a mandatory reason; managers only."""
         self.ensure_one()
+        self.check_access("write")
         self._crm_check_adjustment(reason)
-        if float_compare(points, 0.0, precision_digits=2) == 0:
-            raise UserError(self.env._("An adjustment must add or remove some points."))
+        points = self.program_id._crm_clean_points(points)
         self._crm_lock()
         entry = self.env["crm.loyalty.ledger"]._post_entry(
             self, "adjust", points, source_type="manual", reason=reason.strip()
@@ -176,41 +206,43 @@ class LoyaltyCard(models.Model):
         self._crm_sync_points()
         return entry
 
-    def crm_redeem_points(self, points, reason=None, source=None):
-        """Spend ``points`` (> 0) of the available balance; waits for no one (NOWAIT)."""
+    def crm_redeem_points(self, points, reason=None):
+        """Spend ``points`` (> 0) of the available balance at the counter."""
         self.ensure_one()
         # Spending points is changing the card: only users who may write it can.
         self.check_access("write")
-        if float_compare(points, 0.0, precision_digits=2) <= 0:
+        if not self.program_id.crm_ledger:
+            raise UserError(
+                self.env._("The program %s does not keep a points ledger.", self.program_id.name)
+            )
+        points = self.program_id._crm_clean_points(points)
+        if points < 0:
             raise UserError(self.env._("Redeem a positive number of points."))
+        if reason is not None and not isinstance(reason, str):
+            raise UserError(self.env._("The reason of a redemption must be a text."))
         self._crm_lock()
         entry = self.env["crm.loyalty.ledger"]._post_entry(
-            self, "redeem", -points, source=source, reason=reason
+            self, "redeem", -points, source_type="manual", reason=reason
         )
         self._crm_sync_points()
         return entry
 
     def _crm_lock(self):
-        """Lock the cards' rows for this transaction, or fail at once with a clear error."""
+        """Lock the cards' rows for this transaction.
+
+        NOWAIT: when another transaction holds a card, PostgreSQL raises LockNotAvailable,
+        which Odoo's request handler retries by itself (``odoo.service.model.retrying``);
+        the user sees the operation succeed a moment later instead of an error.
+        """
         cards = self.filtered("program_id.crm_ledger")
         if not cards:
             return
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.execute_query(
-                    SQL(
-                        "SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE NOWAIT",
-                        tuple(cards.ids),
-                    )
-                )
-        except psycopg2.errors.LockNotAvailable:
-            raise UserError(
-                self.env._(
-                    "The card %s is being used by another operation right now. Try again in a "
-                    "moment.",
-                    ", ".join(cards.mapped("code")),
-                )
-            ) from None
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE NOWAIT",
+                tuple(cards.ids),
+            )
+        )
         # The balance and lots may have moved since this transaction read them.
         cards.invalidate_recordset(["points"])
         self.env["crm.loyalty.ledger"].invalidate_model(["remaining", "debt", "state"])
@@ -231,12 +263,15 @@ class LoyaltyCard(models.Model):
             )
         )
         for card in cards:
-            balance = round(balances.get(card, 0.0), 2)
-            if float_compare(card.points, balance, precision_digits=2):
+            balance = round_points(balances.get(card, 0.0), card.program_id._crm_points_digits())
+            if card.points != balance:  # exact: the card holds the rounded balance
                 # sudo: the balance is system-maintained; the user who triggered the flow
                 # (a salesman, a portal checkout) may not write cards directly.
-                card.sudo().with_context(crm_loyalty_sync=True).points = balance
-        cards._crm_update_tiers()
+                with ledger_scope(self.env, ENGINE):
+                    card.sudo().points = balance
+        # sudo: tiers follow from the ledger whoever triggered the change (a salesperson
+        # confirming an order has no Loyalty Points rights).
+        cards.sudo()._crm_update_tiers()
 
     def _crm_qualifying_values(self):
         """Points earned or amount spent in each card's program window: {card id: value}."""
@@ -247,7 +282,8 @@ class LoyaltyCard(models.Model):
             SQL(
                 """
                 SELECT l.card_id,
-                       SUM(CASE WHEN p.crm_tier_basis = 'amount' THEN l.amount ELSE l.points END)
+                       COALESCE(SUM(CASE WHEN p.crm_tier_basis = 'amount'
+                                         THEN l.amount ELSE l.points END), 0)
                   FROM crm_loyalty_ledger l
                   JOIN loyalty_program p ON p.id = l.program_id
              LEFT JOIN crm_loyalty_ledger o ON o.id = l.origin_id

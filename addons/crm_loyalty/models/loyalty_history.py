@@ -1,6 +1,9 @@
 from odoo import api
 from odoo import models
 
+from ..tools import MANAGED
+from ..tools import current_scope
+
 
 class LoyaltyHistory(models.Model):
     """Channels that log a loyalty.history row after changing a card's points (point of
@@ -11,7 +14,8 @@ class LoyaltyHistory(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        if not self.env.context.get("crm_loyalty_managed"):
+        scope = current_scope(self.env)
+        if not (scope and scope.mode == MANAGED):
             Ledger = self.env["crm.loyalty.ledger"]
             for history in records:
                 model = history.order_model

@@ -1,7 +1,12 @@
 import datetime
 
+from odoo import api
 from odoo import models
 from odoo.tools import float_round
+
+from ..tools import MANAGED
+from ..tools import RECORD
+from ..tools import ledger_scope
 
 
 class SaleOrder(models.Model):
@@ -20,7 +25,8 @@ class SaleOrder(models.Model):
         cards = to_confirm._crm_ledger_cards()
         # Serialise redemptions of the same card: a second transaction fails at once.
         cards._crm_lock()
-        res = super(SaleOrder, self.with_context(crm_loyalty_managed=True)).action_confirm()
+        with ledger_scope(self.env, MANAGED):
+            res = super().action_confirm()
         for order in to_confirm:
             order._crm_post_confirmation_entries()
         (cards | to_confirm._crm_ledger_cards())._crm_sync_points()
@@ -75,6 +81,17 @@ class SaleOrder(models.Model):
                     reason=self.env._("Reward on %s", self.name),
                 )
 
+    def _crm_line_scope(self):
+        """Scope of a change of reward lines on these orders: the points Odoo gives back or
+        takes on a confirmed order are recorded as reversals or redemptions of the order."""
+        return ledger_scope(
+            self.env,
+            RECORD,
+            kind=("reverse", "redeem"),
+            reason=self.env._("Reward changed on %s", ", ".join(self.mapped("name"))),
+            source=self if len(self) == 1 else None,
+        )
+
     def _update_loyalty_history(self, coupon_id, points):
         """A reward line added to a confirmed order: its redemption gets the order as source."""
         res = super()._update_loyalty_history(coupon_id, points)
@@ -86,7 +103,8 @@ class SaleOrder(models.Model):
         confirmed = self.filtered(lambda order: order.state == "sale")
         cards = confirmed._crm_ledger_cards()
         cards._crm_lock()
-        res = super(SaleOrder, self.with_context(crm_loyalty_managed=True))._action_cancel()
+        with ledger_scope(self.env, MANAGED):
+            res = super()._action_cancel()
         if confirmed:
             self.env["crm.loyalty.ledger"]._reverse_source(confirmed)
             cards._crm_sync_points()
@@ -99,13 +117,11 @@ class SaleOrder(models.Model):
         if not tiered or not self.partner_id:
             return result
         cards = self.env["loyalty.card"].search(
-            [
-                ("partner_id", "=", self.partner_id.id),
-                ("program_id", "in", tiered.ids),
-                ("crm_tier_id", "!=", False),
-            ]
+            [("partner_id", "=", self.partner_id.id), ("program_id", "in", tiered.ids)]
         )
-        factors = {card.program_id: card._crm_tier_multiplier() for card in cards}
+        # sudo: the tier's multiplier of cards the user may read; a salesperson building the
+        # order has no Loyalty Points rights on tiers, and the multiplier is part of the price.
+        factors = {card.program_id: card.sudo()._crm_tier_multiplier() for card in cards}
         for program, values in result.items():
             factor = factors.get(program, 1.0)
             if factor != 1.0 and "points" in values:
@@ -119,9 +135,33 @@ class SaleOrder(models.Model):
         """Hide rewards reserved to a tier the card has not reached."""
         result = super()._get_claimable_rewards(forced_coupons=forced_coupons)
         for coupon in list(result):
-            allowed = coupon._crm_filter_tier_rewards(result[coupon])
+            # sudo: the tiers of a card the order may use (see _program_check_compute_points)
+            allowed = coupon.sudo()._crm_filter_tier_rewards(result[coupon]).sudo(False)
             if allowed:
                 result[coupon] = allowed
             else:
                 del result[coupon]
         return result
+
+
+class SaleOrderLine(models.Model):
+    """Reward lines added, changed or removed on a confirmed order move the card's points
+    (Odoo does it in sale_loyalty): the ledger records each move under the order."""
+
+    _inherit = "sale.order.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = self.env["sale.order"].browse(
+            {vals["order_id"] for vals in vals_list if vals.get("order_id")}
+        )
+        with orders._crm_line_scope():
+            return super().create(vals_list)
+
+    def write(self, vals):
+        with self.order_id._crm_line_scope():
+            return super().write(vals)
+
+    def unlink(self):
+        with self.order_id._crm_line_scope():
+            return super().unlink()

@@ -124,6 +124,11 @@ class LoyaltyLedgerCase(TransactionCase):
         self.Ledger.invalidate_model()
         for card in cards:
             entries = self.Ledger.search([("card_id", "=", card.id)])
+            digits = card.program_id._crm_points_digits()
+            stored = entries.mapped("points") + entries.mapped("remaining") + entries.mapped("debt")
+            stored += [*entries.consumption_ids.mapped("points"), card.points]
+            for value in stored:
+                self.assertEqual(round(value, digits), value, "a stored amount is not rounded")
             available = entries.filtered(lambda e: e.state == "available")
             self.assertAlmostEqual(card.points, sum(available.mapped("points")), places=2)
             lots = sum(available.filtered(lambda e: e.points > 0).mapped("remaining"))

@@ -1,6 +1,12 @@
+import threading
+
+import psycopg2.errors
+
 from odoo import SUPERUSER_ID
 from odoo import api
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -59,8 +65,10 @@ class TestConcurrentRedemptions(TransactionCase):
             first = self._env(cr1)["loyalty.card"].browse(self.card_id)
             second = self._env(cr2)["loyalty.card"].browse(self.card_id)
             first.crm_redeem_points(80, "Caja 1")
-            with self.assertRaisesRegex(UserError, "being used by another operation"):
+            # a lock error, which Odoo's request handler retries by itself
+            with self.assertRaises(psycopg2.errors.LockNotAvailable) as caught:
                 second.crm_redeem_points(80, "Caja 2")
+            self.assertIsInstance(caught.exception, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
             cr2.rollback()
             cr1.commit()
         # Once the first committed, the second sees what is left and cannot overdraw.
@@ -75,3 +83,22 @@ class TestConcurrentRedemptions(TransactionCase):
             entries = env["crm.loyalty.ledger"].search([("card_id", "=", self.card_id)])
             self.assertEqual(card.points, 20)
             self.assertEqual(sorted(entries.mapped("points")), [-80, 100])
+
+    def test_a_request_waiting_for_a_busy_card_succeeds_once_it_is_free(self):
+        with self.env.registry.cursor() as cr1, self.env.registry.cursor() as cr2:
+            first = self._env(cr1)["loyalty.card"].browse(self.card_id)
+            first.crm_redeem_points(30, "Caja 1")
+            # the first cashier's transaction ends a moment later, while the second waits
+            release = threading.Timer(0.5, cr1.commit)
+            release.start()
+            env2 = self._env(cr2)
+            retrying(
+                lambda: env2["loyalty.card"].browse(self.card_id).crm_redeem_points(30, "Caja 2"),
+                env2,
+            )
+            release.join()
+        with self.env.registry.cursor() as cr3:
+            env = self._env(cr3)
+            self.assertEqual(env["loyalty.card"].browse(self.card_id).points, 40)
+            entries = env["crm.loyalty.ledger"].search([("card_id", "=", self.card_id)])
+            self.assertEqual(sorted(entries.mapped("points")), [-30, -30, 100])

@@ -13,6 +13,12 @@ from odoo.tests import tagged
 
 from .common import LoyaltyLedgerCase
 
+# Amounts as a JSON-RPC caller may send them: tiny, huge, not finite, not numbers.
+RAW_AMOUNT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=0, max_value=1, places=3).map(float),
+    st.sampled_from([0.005, 0.004, 0.015, 1e300, -1e300, 1e12 + 1, "12.5", "abc", None, True]),
+)
 STEP = st.one_of(
     st.tuples(st.just("order"), st.integers(1, 4)),
     st.tuples(st.just("pay"), st.integers(0, 5)),
@@ -22,6 +28,8 @@ STEP = st.one_of(
     st.tuples(st.just("adjust"), st.integers(-300, 300)),
     st.tuples(st.just("expire"), st.integers(0, 800)),
     st.tuples(st.just("mature"), st.integers(0, 60)),
+    st.tuples(st.just("redeem_raw"), RAW_AMOUNT),
+    st.tuples(st.just("adjust_raw"), RAW_AMOUNT),
 )
 PROGRAM = st.fixed_dictionaries(
     {
@@ -61,6 +69,10 @@ class TestLedgerInvariants(LoyaltyLedgerCase):
             card.crm_redeem_points(max(1, round(card.points * step[1] / 100)), "Canje")
         elif kind == "adjust" and step[1]:
             card.crm_adjust_points(step[1], "Ajuste aleatorio")
+        elif kind == "redeem_raw":
+            card.crm_redeem_points(step[1], "Canje con monto arbitrario")
+        elif kind == "adjust_raw":
+            card.crm_adjust_points(step[1], "Ajuste con monto arbitrario")
         elif kind == "expire":
             self.env["crm.loyalty.scheduler"]._expire_due_lots(
                 today=today + timedelta(days=step[1])

@@ -1,11 +1,14 @@
 import datetime
 import unittest
 
+from odoo.addons.crm_loyalty.lib.points import PointsValueError
 from odoo.addons.crm_loyalty.lib.points import add_months
 from odoo.addons.crm_loyalty.lib.points import allocate_fifo
 from odoo.addons.crm_loyalty.lib.points import check_tier_table
+from odoo.addons.crm_loyalty.lib.points import clean_points
 from odoo.addons.crm_loyalty.lib.points import lot_expiry_date
 from odoo.addons.crm_loyalty.lib.points import qualifying_tier
+from odoo.addons.crm_loyalty.lib.points import round_points
 
 
 class TestPointsLib(unittest.TestCase):
@@ -38,3 +41,42 @@ class TestPointsLib(unittest.TestCase):
         self.assertEqual(qualifying_tier(tiers, 250), "silver")
         self.assertEqual(qualifying_tier(tiers, 500), "gold")
         self.assertIsNone(qualifying_tier([("silver", 100)], 5))
+
+    def test_fifo_allocation_is_exact_at_the_precision(self):
+        takes, uncovered = allocate_fifo(0.3, [("a", 0.1), ("b", 0.1), ("c", 0.1)])
+        self.assertEqual(takes, [("a", 0.1), ("b", 0.1), ("c", 0.1)])
+        self.assertEqual(uncovered, 0)
+        self.assertEqual(allocate_fifo(3, [("a", 2.4)], digits=0), ([("a", 2)], 1))
+
+    def test_points_round_half_up_as_written(self):
+        self.assertEqual(round_points(99.995), 100.0)
+        self.assertEqual(round_points(0.005), 0.01)
+        self.assertEqual(round_points(-0.005), -0.01)
+        self.assertEqual(round_points(2.5, 0), 3.0)
+        self.assertEqual(str(round_points(-0.004)), "0.0")
+
+    def test_clean_points_accepts_numbers_and_numeric_text(self):
+        self.assertEqual(clean_points(12), 12.0)
+        self.assertEqual(clean_points("12,5"), 12.5)
+        self.assertEqual(clean_points(" 7.25 "), 7.25)
+        self.assertEqual(clean_points(0, allow_zero=True), 0.0)
+        self.assertEqual(clean_points(1e12), 1e12)
+
+    def test_clean_points_refuses_what_is_not_a_storable_amount(self):
+        cases = [
+            (float("nan"), "not_finite"),
+            (float("inf"), "not_finite"),
+            ("-inf", "not_finite"),
+            (1e12 + 1, "too_large"),
+            ("1e300", "too_large"),
+            (0.004, "too_small"),
+            (0, "zero"),
+            ("abc", "type"),
+            (None, "type"),
+            (True, "type"),
+            ([1], "type"),
+        ]
+        for value, code in cases:
+            with self.subTest(value=value), self.assertRaises(PointsValueError) as caught:
+                clean_points(value)
+            self.assertEqual(caught.exception.code, code)

@@ -1,5 +1,8 @@
 from odoo import models
 
+from ..tools import RECORD
+from ..tools import ledger_scope
+
 
 class BasePartnerMergeAutomaticWizard(models.TransientModel):
     """Merging customers moves card points through the ledger as adjustments."""
@@ -7,10 +10,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     _inherit = "base.partner.merge.automatic.wizard"
 
     def _merge_loyalty_cards(self, src_partners, dst_partner):
-        merge = self.with_context(
-            crm_loyalty_kind="adjust",
-            crm_loyalty_reason=self.env._("Customers merged"),
-        )
-        return super(BasePartnerMergeAutomaticWizard, merge)._merge_loyalty_cards(
-            src_partners, dst_partner
-        )
+        with ledger_scope(
+            self.env, RECORD, kind=("adjust", "adjust"), reason=self.env._("Customers merged")
+        ):
+            return super()._merge_loyalty_cards(src_partners, dst_partner)

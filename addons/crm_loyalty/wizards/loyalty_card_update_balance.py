@@ -1,5 +1,8 @@
 from odoo import models
 
+from ..tools import MANAGED
+from ..tools import ledger_scope
+
 
 class LoyaltyCardUpdateBalance(models.TransientModel):
     """Odoo's "Update Balance" wizard posts a manual ``adjust`` entry on ledger cards."""
@@ -10,12 +13,13 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
         card = self.card_id
         if not card.program_id.crm_ledger:
             return super().action_update_card_point()
+        card.check_access("write")
         card._crm_check_adjustment(self.description)
+        new_balance = card.program_id._crm_clean_points(self.new_balance, allow_zero=True)
         card._crm_lock()
-        delta = self.new_balance - card.points
-        res = super(
-            LoyaltyCardUpdateBalance, self.with_context(crm_loyalty_managed=True)
-        ).action_update_card_point()
+        delta = new_balance - card.points
+        with ledger_scope(self.env, MANAGED):
+            res = super().action_update_card_point()
         self.env["crm.loyalty.ledger"]._post_entry(
             card, "adjust", delta, source_type="manual", reason=self.description.strip()
         )
