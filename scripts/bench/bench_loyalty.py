@@ -5,6 +5,8 @@
    The baseline is the same confirmation on a program without ledger.
 2. Expiry over 1,000,000 due lots: time of the expiry job (the batches its cron runs,
    without the commits) against a plain SQL UPDATE of the same rows, in the same run.
+3. Opening the ledger of 100,000 cards that held points before it (what installing the addon
+   on a live database does): time against one plain SQL pass copying the same cards' points.
 
 Everything measured is rolled back; the generated rows are kept (tagged "bench-loyalty")
 and reused by the next run.
@@ -291,6 +293,78 @@ def bench_expiry(env, lots, cards):
     )
 
 
+def _opening_dataset(env, cards):
+    """A program outside the ledger with ``cards`` cards holding points (kept between runs)."""
+    program = _program(env, f"{TAG} opening", ledger=False)
+    program.active = False  # never offered on orders
+    have = env.execute_query(
+        SQL("SELECT count(*) FROM loyalty_card WHERE program_id = %s", program.id)
+    )[0][0]
+    if have != cards:
+        env.flush_all()
+        env.execute_query(SQL("DELETE FROM loyalty_card WHERE program_id = %s", program.id))
+        env.execute_query(
+            SQL(
+                """
+                INSERT INTO loyalty_card (program_id, company_id, code, points, active,
+                                          create_uid, write_uid, create_date, write_date)
+                SELECT %(program)s, %(company)s, %(tag)s || '-open-' || g, (g %% 997) * 1.5,
+                       TRUE, 1, 1, now(), now()
+                  FROM generate_series(1, %(cards)s) g
+                """,
+                program=program.id,
+                company=program.company_id.id,
+                tag=TAG,
+                cards=cards,
+            )
+        )
+        env.cr.execute("ANALYZE loyalty_card")
+        env.cr.commit()
+    return program
+
+
+def bench_opening(env, cards):
+    program = _opening_dataset(env, cards)
+    cr = env.cr
+    # Baseline: one plain pass over the same cards writing a row per card.
+    start = time.perf_counter()
+    env.execute_query(
+        SQL(
+            "CREATE TEMP TABLE bench_opening AS SELECT id, program_id, partner_id, points"
+            " FROM loyalty_card WHERE program_id = %s AND points != 0",
+            program.id,
+        )
+    )
+    baseline = time.perf_counter() - start
+    cr.rollback()
+    env.invalidate_all()
+    start = time.perf_counter()
+    program.crm_ledger = True  # opens every card's ledger
+    env.flush_all()
+    job = time.perf_counter() - start
+    opened, mismatch = env.execute_query(
+        SQL(
+            """
+            SELECT count(l.card_id), count(*) FILTER (WHERE c.points <> COALESCE(l.points, 0))
+              FROM loyalty_card c
+         LEFT JOIN (SELECT card_id, SUM(points) FILTER (WHERE state = 'available') AS points
+                      FROM crm_loyalty_ledger WHERE program_id = %(program)s
+                  GROUP BY card_id) l ON l.card_id = c.id
+             WHERE c.program_id = %(program)s
+            """,
+            program=program.id,
+        )
+    )[0]
+    cr.rollback()
+    env.invalidate_all()
+    print(f"Opening the ledger of {cards:,} cards that held points before it (install)")
+    print(f"  plain SQL pass (baseline)    {baseline:8.2f} s")
+    print(
+        f"  opening                      {job:8.2f} s  x{job / baseline:.1f} vs baseline  "
+        f"{opened:,} cards opened, {mismatch} cards out of balance"
+    )
+
+
 def main():
     parser = bench_arguments(__doc__, sized=False)
     parser.add_argument(
@@ -298,10 +372,17 @@ def main():
     )
     parser.add_argument("--lots", type=int, default=1_000_000, help="due lots for the expiry job")
     parser.add_argument("--cards", type=int, default=100_000, help="cards holding those lots")
+    parser.add_argument(
+        "--only", choices=["accrual", "expiry", "opening"], help="run one of the benchmarks"
+    )
     args = parser.parse_args()
     with open_env(args.config, args.database) as env:
-        bench_accrual(env, args.entries)
-        bench_expiry(env, args.lots, args.cards)
+        if args.only in (None, "accrual"):
+            bench_accrual(env, args.entries)
+        if args.only in (None, "expiry"):
+            bench_expiry(env, args.lots, args.cards)
+        if args.only in (None, "opening"):
+            bench_opening(env, args.cards)
 
 
 if __name__ == "__main__":
