@@ -1,8 +1,25 @@
 """Helpers shared by the CRM addons."""
 
+from collections.abc import Collection
 from contextlib import contextmanager
 
+from odoo.exceptions import AccessError
+from odoo.fields import Domain
 from odoo.tools import SQL
+
+
+def check_group(env, groups):
+    """AccessError unless the user is in one of `groups` (xml ids, comma-separated) or the
+    environment is superuser.
+
+    Public methods call it themselves: a button's `groups` only hides it, and any JSON-RPC
+    caller can still call the method.
+    """
+    if not env.su and not env.user.has_groups(groups):
+        names = [env.ref(xmlid).sudo().full_name for xmlid in groups.split(",")]
+        raise AccessError(
+            env._("This needs one of these access rights: %(groups)s.", groups=", ".join(names))
+        )
 
 
 @contextmanager
@@ -33,3 +50,69 @@ def local_settings(cr, settings):
             ),
         )
     )
+
+
+def search_x2many_ids(model, domain):
+    """`domain` (fully optimized on `model`) with every one2many or many2many compared with ids
+    or with False turned into an 'any' search of its records, at every level.
+
+    Odoo answers "has record 42" or "has none" on an x2many by reading the comodel's table as
+    superuser, whatever the user; an 'any' search applies the user's record rules, so that a
+    rule run in one company cannot tell whether a customer has orders in another.
+    """
+
+    def rewrite(condition):
+        field = model._fields.get(condition.field_expr)
+        if field is None or not field.relational:
+            return condition
+        value = condition.value
+        if condition.operator in ("any", "not any", "any!", "not any!"):
+            if not isinstance(value, Domain):
+                raise ValueError(f"unsupported value for {condition.field_expr}: {value!r}")
+            subdomain = search_x2many_ids(model.env[field.comodel_name], value)
+            return Domain(condition.field_expr, condition.operator, subdomain)
+        if field.type == "many2one" or condition.operator not in ("in", "not in"):
+            return condition  # a many2one compares its own column
+        if isinstance(value, str) or not isinstance(value, Collection):
+            value = [value]
+        ids = [v for v in value if v]
+        has = Domain(condition.field_expr, "any", Domain("id", "in", ids)) if ids else Domain.FALSE
+        if len(ids) < len(value):  # False or None: "has none"
+            has |= Domain(condition.field_expr, "not any", Domain.TRUE)
+        return has if condition.operator == "in" else ~has
+
+    return domain.map_conditions(rewrite)
+
+
+# Operators on a many2one or x2many column that compare the stored ids and read nothing else.
+ID_OPERATORS = ("=", "!=", "in", "not in")
+
+
+def find_operator(domain, operators):
+    """The first of `operators` that `domain` uses, at any depth ('any' subdomains), or None."""
+    for condition in domain.iter_conditions():
+        if condition.operator in operators:
+            return condition.operator
+        nested = "any" in condition.operator and isinstance(condition.value, (list, tuple, Domain))
+        if nested and (found := find_operator(Domain(condition.value), operators)):
+            return found
+    return None
+
+
+def reads_own_columns_only(model, domain):
+    """Whether `domain` only compares stored columns of `model`'s rows: no path to another
+    model, no name search, no hierarchy (nothing but the rows themselves is read)."""
+    for condition in domain.iter_conditions():
+        field = model._fields.get(condition.field_expr)
+        if field is None or not field.store:  # a path, or a related field (also a path)
+            return False
+        if field.relational:
+            values = condition.value
+            if isinstance(values, str) or not isinstance(values, Collection):
+                values = [values]
+            if condition.operator not in ID_OPERATORS or not all(
+                v in (False, None) or (isinstance(v, int) and not isinstance(v, bool))
+                for v in values
+            ):
+                return False
+    return True

@@ -5,7 +5,10 @@ from odoo import fields
 from odoo import models
 from odoo.fields import Domain
 
+from ..tools import check_group
+
 CRM_USER = "crm_relationship.group_user"
+CRM_MANAGER = "crm_relationship.group_manager"
 INVOICE_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 
 
@@ -131,15 +134,28 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_crm_refresh_metrics(self):
-        """Recompute the metrics and segment of these customers in the current company."""
+        """Recompute the metrics and segment of these customers in the current company.
+
+        For CRM users (crm_relationship.group_user), whose 360° page shows the button: a
+        refresh only recomputes facts from the company's documents and applies the segment
+        rules the managers wrote, so reading users may bring them up to date. A salesperson
+        without the CRM group and a portal user are refused, as are customers the user cannot
+        read and a company the user does not work in.
+        """
+        check_group(self.env, CRM_USER)
+        self.check_access("read")
+        company = self.env.company  # AccessError for a company the user may not use
         self.env["crm.customer.metric"]._refresh_metrics(
-            self.commercial_partner_id.ids, self.env.company.ids
+            self.commercial_partner_id.ids, company.ids
         )
         return True
 
     def action_crm_pin_segment(self):
-        """Open the wizard that pins the customer to a segment (managers)."""
+        """Open the wizard that pins the customer to a segment (CRM managers; the wizard's
+        Apply checks again)."""
         self.ensure_one()
+        check_group(self.env, CRM_MANAGER)
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Pin to a Segment"),
@@ -150,8 +166,11 @@ class ResPartner(models.Model):
         }
 
     def action_crm_view_payments(self):
-        """Customer payments of this customer and its contacts (Odoo's list, narrowed)."""
+        """Customer payments of this customer and its contacts (Odoo's list, narrowed), for
+        the invoicing users the button is shown to."""
         self.ensure_one()
+        check_group(self.env, INVOICE_GROUPS)
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_payments")
         action["domain"] = list(self.commercial_partner_id._crm_payment_domain())
         action["context"] = dict(

@@ -5,3 +5,5 @@ from . import test_customer_360
 from . import test_customer_metric
 from . import test_demo_store
 from . import test_incremental
+from . import test_roles
+from . import test_segment_rules

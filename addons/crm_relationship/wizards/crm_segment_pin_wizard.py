@@ -1,8 +1,10 @@
 from odoo import api
 from odoo import fields
 from odoo import models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 from odoo.exceptions import ValidationError
+
+from ..tools import check_group
 
 
 class CrmSegmentPinWizard(models.TransientModel):
@@ -10,10 +12,16 @@ class CrmSegmentPinWizard(models.TransientModel):
 
     _name = "crm.segment.pin.wizard"
     _description = "Pin Customer to Segment"
+    _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, check_company=True
+    )
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.companies.ids)],
     )
     segment_id = fields.Many2one(
         "crm.customer.segment",
@@ -37,18 +45,32 @@ class CrmSegmentPinWizard(models.TransientModel):
                 )
 
     def action_apply(self):
-        """Store the pin on the customer's metrics row and reclassify it (history: manual)."""
+        """Store the pin on the customer's metrics row and reclassify it (history: manual).
+
+        CRM managers only, in a company they are working in (`env.companies`), for a customer
+        they can read.
+        """
         self.ensure_one()
-        if not self.env.user.has_group("crm_relationship.group_manager"):
-            raise UserError(self.env._("Only CRM managers can pin customers to a segment."))
+        check_group(self.env, "crm_relationship.group_manager")
+        if self.company_id not in self.env.companies:
+            raise AccessError(
+                self.env._(
+                    "You can pin customers only in the companies you are working in, not in"
+                    " %(company)s.",
+                    company=self.company_id.name,
+                )
+            )
+        self.partner_id.check_access("read")
+        self.segment_id.check_access("read")
         partner = self.partner_id.commercial_partner_id
         Metric = self.env["crm.customer.metric"]
         metric = Metric.search(
             [("partner_id", "=", partner.id), ("company_id", "=", self.company_id.id)]
         )
+        # Metrics and the history are written only by the system: the manager right, the
+        # company and the customer were checked above.
         if not metric:
             metric = Metric._refresh_metrics(partner.ids, self.company_id.ids, classify=False)
-        # metrics are written only by the system; the manager right was checked above
         pinned = bool(self.segment_id)
         metric.sudo().write(
             {
