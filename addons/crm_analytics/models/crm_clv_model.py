@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -81,10 +82,17 @@ class CrmClvModel(models.Model):
     # actions
 
     def action_recompute(self):
-        """Manager button: refit and rescore the current company now, in this transaction."""
-        if not self.env.user.has_group("crm_analytics.group_manager"):
-            raise UserError(self.env._("Only analytics managers can recompute customer scores."))
-        model = self._refresh_company(self.env.company, commit=False)
+        """Manager button: refit and rescore one company now, in this transaction.
+
+        The company is the one of the fit the button is pressed on, or the user's current
+        company from the list. Fits, scores, affinities and propensities are written by the
+        system only (read-only to every user): the pipeline runs as superuser once
+        :meth:`_check_recompute_access` has accepted the caller.
+        """
+        company = self._check_recompute_access()
+        # sudo: the caller is an analytics manager allowed in ``company`` (checked above); the
+        # tables written are read-only to users, and the pipeline only touches ``company``.
+        model = self.sudo()._refresh_company(company, commit=False)
         return {
             "type": "ir.actions.act_window",
             "res_model": "crm.clv.model",
@@ -92,6 +100,24 @@ class CrmClvModel(models.Model):
             "view_mode": "form",
             "target": "current",
         }
+
+    def _check_recompute_access(self):
+        """Return the company to recompute; raise AccessError unless the user is an analytics
+        manager allowed in it (with these fits readable to them, when given)."""
+        _ = self.env._
+        if not self.env.user.has_group("crm_analytics.group_manager"):
+            raise AccessError(_("Only analytics managers can recompute customer scores."))
+        # record rules: a fit of a company the user is not working in is refused here
+        self.check_access("read")
+        # env.company raises AccessError when the context names a company the user lacks
+        company = self.company_id or self.env.company
+        if len(company) > 1:
+            raise UserError(_("Recompute the scores of one company at a time."))
+        if company not in self.env.companies:
+            raise AccessError(
+                _("You cannot recompute the scores of %(company)s.", company=company.name)
+            )
+        return company
 
     # ------------------------------------------------------------------------------------------
     # business
@@ -295,6 +321,9 @@ class CrmClvModel(models.Model):
     @api.model
     def _cron_refresh_scores(self):
         """Per company: resume an interrupted scoring run, or refit once a day."""
+        # sudo: the scheduler is the system pipeline (this private method is reachable from no
+        # button nor RPC); it writes tables read-only to users, for every company.
+        self = self.sudo()
         today = fields.Date.context_today(self)
         for company in self.env["res.company"].search([]):
             model = self.with_company(company)

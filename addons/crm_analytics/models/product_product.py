@@ -8,14 +8,18 @@ class ProductProduct(models.Model):
     _inherit = "product.product"
 
     def action_crm_add_to_order(self):
-        """Add this product (quantity 1) to the order given by context key crm_order_id."""
+        """Add this product (quantity 1) to the quotation named by context key crm_order_id.
+
+        The key only names the order: the caller must be allowed to write that order and to
+        read this product, and the line is created with the caller's own rights.
+        """
         self.ensure_one()
-        order = self.env["sale.order"].browse(self.env.context.get("crm_order_id")).exists()
+        order_id = self.env.context.get("crm_order_id")
+        # bool is an int: a False or True id is no order either
+        if not isinstance(order_id, int) or isinstance(order_id, bool) or order_id <= 0:
+            raise UserError(self.env._("Save the sale order before adding a suggestion."))
+        order = self.env["sale.order"].browse(order_id).exists()
         if not order:
             raise UserError(self.env._("Save the sale order before adding a suggestion."))
-        if order.state not in ("draft", "sent"):
-            raise UserError(self.env._("Suggestions can only be added to quotations."))
-        self.env["sale.order.line"].create(
-            {"order_id": order.id, "product_id": self.id, "product_uom_qty": 1.0}
-        )
+        order._crm_add_suggested_product(self)
         return True

@@ -1,6 +1,8 @@
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 
 
 class ResPartner(models.Model):
@@ -99,12 +101,29 @@ class ResPartner(models.Model):
             )
 
     def action_open_crm_score(self):
-        """Smart button: the value score of this customer in the current company."""
+        """Smart button: the value score of this customer in the current company.
+
+        For analytics users who may read the customer; the score is searched with their
+        rights, so another company's score is never opened.
+        """
         self.ensure_one()
+        _ = self.env._
+        if not self.env.user.has_group("crm_analytics.group_user"):
+            raise AccessError(_("Only analytics users can open a customer's value score."))
+        self.check_access("read")
+        score = self.crm_score_id
+        if not score:
+            raise UserError(
+                _(
+                    "%(partner)s has no value score in %(company)s yet.",
+                    partner=self.display_name,
+                    company=self.env.company.name,
+                )
+            )
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Customer Value"),
+            "name": _("Customer Value"),
             "res_model": "crm.customer.score",
             "view_mode": "form",
-            "res_id": self.crm_score_id.id,
+            "res_id": score.id,
         }

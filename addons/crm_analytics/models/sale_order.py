@@ -1,6 +1,7 @@
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import UserError
 
 
 class SaleOrder(models.Model):
@@ -38,3 +39,23 @@ class SaleOrder(models.Model):
                 order.crm_suggested_product_ids = [
                     (6, 0, [pid for pid in products if pid not in in_order][:5])
                 ]
+
+    def _crm_add_suggested_product(self, product):
+        """Add ``product`` (quantity 1) to this quotation, with the caller's rights.
+
+        Raises AccessError when the caller may not write the order (someone else's order,
+        another company) or read the product, UserError when the order is no longer a
+        quotation or the product is not for sale.
+        """
+        self.ensure_one()
+        self.check_access("write")
+        product.check_access("read")
+        if self.state not in ("draft", "sent"):
+            raise UserError(self.env._("Suggestions can only be added to quotations."))
+        if not product.sale_ok:
+            raise UserError(
+                self.env._("%(product)s is not for sale.", product=product.display_name)
+            )
+        self.env["sale.order.line"].create(
+            {"order_id": self.id, "product_id": product.id, "product_uom_qty": 1.0}
+        )

@@ -1,3 +1,5 @@
+from . import test_access
+from . import test_access_rpc
 from . import test_affinity
 from . import test_crm_service_level
 from . import test_cron

@@ -80,6 +80,37 @@ class CrmAnalyticsCase(TransactionCase):
         }
 
     @classmethod
+    def _setup_roles(cls):
+        """A second company (B) and a user of each role; logins are their passwords.
+
+        ``manager`` (from setUpClass) is limited to the first company; ``manager_ab`` manages
+        both. The salespeople have Sales / User rights only, no analytics group; the portal
+        user is a contact of customer 05.
+        """
+        cls.company_b = cls.env["res.company"].create({"name": "Otra Tienda Analítica Test"})
+        both = cls.company | cls.company_b
+
+        def user(login, groups, companies=cls.company, **values):
+            return new_test_user(
+                cls.env,
+                login=login,
+                groups=groups,
+                company_id=companies[0].id,
+                company_ids=companies.ids,
+                **values,
+            )
+
+        cls.manager_ab = user("ana_manager_ab", "crm_analytics.group_manager", both)
+        cls.salesperson = user("ana_salesperson", "sales_team.group_sale_salesman")
+        cls.other_salesperson = user("ana_other_salesperson", "sales_team.group_sale_salesman")
+        cls.portal_contact = cls.env["res.partner"].create(
+            {"name": "Contacto Portal Test", "parent_id": cls.customers[5].id}
+        )
+        cls.portal_user = user(
+            "ana_portal_user", "base.group_portal", partner_id=cls.portal_contact.id
+        )
+
+    @classmethod
     def _score_of(cls, partner):
         return cls.env["crm.customer.score"].search(
             [("partner_id", "=", partner.id), ("company_id", "=", cls.company.id)]
