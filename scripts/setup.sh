@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Provision PostgreSQL, Odoo 19.0 Community, the Python venv and (with --browser) Chromium.
+# Provision PostgreSQL, Odoo 19.0 Community, the Python venv, the PDF tools (wkhtmltopdf,
+# poppler-utils, the Carlito font) and (with --browser) Chromium.
 # Idempotent: a second run checks what is there and downloads nothing.
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
@@ -192,6 +193,21 @@ setup_venv() {
     echo "$want" >"$VENV/.requirements.sha256"
 }
 
+# --------------------------------------------------------------------------- PDF
+# Odoo renders PDF reports with wkhtmltopdf (without it, printing fails); the tests read the
+# PDFs back as text with poppler's pdftotext. Debian's wkhtmltopdf draws web fonts as outlines
+# (no text in the PDF): our reports use Carlito, an installed font drawn like Odoo's Lato.
+setup_pdf_tools() {
+    local missing=()
+    command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
+    command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+    [ -f /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ] || missing+=(fonts-crosextra-carlito)
+    [ ${#missing[@]} = 0 ] && return
+    command -v apt-get >/dev/null 2>&1 || die "${missing[*]} missing and no apt-get to install them: PDF reports need them"
+    log "installing Debian's ${missing[*]} for the PDF reports"
+    apt_install --no-install-recommends "${missing[@]}"
+}
+
 # --------------------------------------------------------------------------- Browser
 setup_browser() {
     local exe
@@ -225,6 +241,7 @@ write_config() {
 setup_postgres
 setup_odoo
 setup_venv
+setup_pdf_tools
 [ "$WITH_BROWSER" = 1 ] && setup_browser
 write_config
 log "ready: Odoo ${ODOO_SRC:-$(cat "$ODOO_HOME/VERSION" 2>/dev/null)}, config $ODOO_CONF"

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Provision, build a throw-away database with the three addons, run pytest over their tests.
-# Usage: scripts/test.sh [pytest paths and options]   (default: addons/*/tests tests)
+# Provision, build a throw-away database with the three addons, run pytest over their tests,
+# then over Odoo's own test suites of the apps they extend (ODOO_SUITES), on the same database.
+# Usage: scripts/test.sh [pytest paths and options]   (default: addons/*/tests tests + ODOO_SUITES)
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
 bash "$ROOT/scripts/setup.sh" --browser
+
+# Odoo's own tests of the apps our addons extend, as paths under Odoo's addons folder: the
+# loyalty apps whole, and the credit-limit and payment tests of sale and account (our overrides
+# of action_confirm, _action_cancel, _post and _invoice_paid_hook run in them).
+ODOO_SUITES_DEFAULT="loyalty/tests sale_loyalty/tests sale_margin/tests
+    sale/tests/test_credit_limit.py sale/tests/test_payment_flow.py
+    account/tests/test_account_payment_register.py account/tests/test_account_payment.py"
+# Apps those suites test that our manifests do not install: installed into the test database too.
+ODOO_SUITE_MODULES=${ODOO_SUITE_MODULES-sale_margin}
 
 DB=${TEST_DB:-crm_test_$$}
 mkdir -p "$LOCAL_DIR/logs"
@@ -18,7 +28,8 @@ trap cleanup EXIT
 if [ -z "${TEST_DB:-}" ] || ! db_exists "$DB"; then
     log "installing $CRM_MODULES with demo data into the test database $DB"
     start=$SECONDS
-    if ! "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$CRM_MODULES" --with-demo \
+    if ! "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" \
+        -i "$CRM_MODULES${ODOO_SUITE_MODULES:+,$ODOO_SUITE_MODULES}" --with-demo \
         --stop-after-init --log-level=info --http-port=0 >"$INSTALL_LOG" 2>&1; then
         tail -n 40 "$INSTALL_LOG" >&2
         die "installing the addons failed (full log: $INSTALL_LOG)"
@@ -39,18 +50,58 @@ elif [ -n "${UPDATE_MODULES-$CRM_MODULES}" ]; then
         die "updating the addons failed (full log: $INSTALL_LOG)"
     fi
 fi
+# A kept database made before ODOO_SUITE_MODULES named an app: install what it lacks.
+missing=()
+for module in ${ODOO_SUITE_MODULES//,/ }; do
+    state=$(psql -d "$DB" -Atq -v name="$module" <<<"SELECT state FROM ir_module_module WHERE name = :'name'")
+    [ "$state" = installed ] || missing+=("$module")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    modules=$(IFS=,; echo "${missing[*]}")
+    log "installing $modules (for Odoo's own test suites) into $DB"
+    if ! "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$modules" --with-demo \
+        --stop-after-init --log-level=warn --http-port=0 >>"$INSTALL_LOG" 2>&1; then
+        tail -n 40 "$INSTALL_LOG" >&2
+        die "installing $modules failed (full log: $INSTALL_LOG)"
+    fi
+fi
 
 paths=()
 opts=()
 for arg in "$@"; do
     if [ -e "$arg" ] || [[ $arg == *.py::* ]]; then paths+=("$arg"); else opts+=("$arg"); fi
 done
+# A full run (no path given) adds Odoo's suites; a partial run only when ODOO_SUITES is set.
 if [ ${#paths[@]} = 0 ]; then
     paths=("$ROOT"/addons/*/tests)
     [ -d "$ROOT/tests" ] && paths+=("$ROOT/tests")
+    suites=${ODOO_SUITES-$ODOO_SUITES_DEFAULT}
+else
+    suites=${ODOO_SUITES-}
 fi
+odoo_addons=$(odoo_python_path)/odoo/addons
+suite_paths=()
+for suite in $suites; do
+    [ -e "$odoo_addons/$suite" ] || die "ODOO_SUITES names $suite, which is not in $odoo_addons"
+    suite_paths+=("$odoo_addons/$suite")
+done
 
+run_pytest() {
+    PYTHONPATH="$(odoo_python_path)${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m pytest \
+        --odoo-database="$DB" --odoo-config="$ODOO_CONF" --odoo-http --odoo-log-level=error \
+        -p no:cacheprovider "$@"
+}
+
+# pytest runs from the project's root, outside Odoo's addons folder (pytest-odoo names the test
+# modules odoo.addons.<app>.tests... from the paths given).
 cd "$ROOT"
-PYTHONPATH="$(odoo_python_path)${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m pytest \
-    --odoo-database="$DB" --odoo-config="$ODOO_CONF" --odoo-http --odoo-log-level=error \
-    -p no:cacheprovider "${opts[@]}" "${paths[@]}"
+ours=0
+run_pytest "${opts[@]}" "${paths[@]}" || ours=$?
+[ ${#suite_paths[@]} = 0 ] && exit "$ours"
+log "running Odoo's own suites on $DB: $(echo "$suites" | xargs)"
+theirs=0
+run_pytest "${opts[@]}" "${suite_paths[@]}" || theirs=$?
+# On success pytest's summary of Odoo's suites stays the last line (CI reads it).
+[ "$ours" = 0 ] || log "our tests failed (pytest exit $ours)"
+[ "$theirs" = 0 ] || log "Odoo's own suites failed (pytest exit $theirs)"
+[ "$ours" = 0 ] && [ "$theirs" = 0 ]

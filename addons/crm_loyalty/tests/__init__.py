@@ -1,1 +1,2 @@
 from . import test_crm_loyalty_tier
+from . import test_statement_pdf

@@ -27,10 +27,16 @@ class CrmLoyaltyStatementWizard(models.TransientModel):
                 raise ValidationError(self.env._("The statement must start before it ends."))
 
     def action_print(self):
+        """The report action printing the wizard's cards over its period.
+
+        A report action with data makes the web client print with the data alone (the record
+        ids are left out of the URL): the card ids travel in the data, next to the period.
+        """
         self.ensure_one()
         return self.env.ref("crm_loyalty.action_report_loyalty_statement").report_action(
             self.card_ids,
             data={
+                "card_ids": self.card_ids.ids,
                 "date_from": fields.Date.to_string(self.date_from),
                 "date_to": fields.Date.to_string(self.date_to),
             },
