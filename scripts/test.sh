@@ -97,6 +97,21 @@ run_pytest() {
 cd "$ROOT"
 ours=0
 run_pytest "${opts[@]}" "${paths[@]}" || ours=$?
+# Money and points are never created or destroyed: after the tests, every card of a ledger
+# program (the demo's included) holds exactly its available ledger balance.
+unbalanced=$(psql -d "$DB" -Atq <<<"
+    SELECT string_agg(c.code || ': ' || c.points || ' vs ' || COALESCE(l.points, 0), ', ')
+      FROM loyalty_card c
+      JOIN loyalty_program p ON p.id = c.program_id AND p.crm_ledger
+ LEFT JOIN (SELECT card_id, SUM(points) FILTER (WHERE state = 'available') AS points
+              FROM crm_loyalty_ledger GROUP BY card_id) l ON l.card_id = c.id
+     WHERE c.points <> COALESCE(l.points, 0)")
+if [ -n "$unbalanced" ]; then
+    log "cards whose points differ from their ledger after the tests: $unbalanced"
+    ours=1
+else
+    log "every card of a ledger program equals its ledger after the tests"
+fi
 [ ${#suite_paths[@]} = 0 ] && exit "$ours"
 log "running Odoo's own suites on $DB: $(echo "$suites" | xargs)"
 theirs=0

@@ -1,7 +1,7 @@
 {
     "name": "CRM Relationship",
     "summary": "Know the customer: metrics, segments and a 360° view of each customer",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/CRM",
     "author": "CRM Suite",
     "license": "LGPL-3",

@@ -352,6 +352,8 @@ class LoyaltyCard(models.Model):
             expiring lots (date, points) of the next 90 days, tier and period dates
         """
         self.ensure_one()
+        # the ledger is read in sudo below: only for a card the caller may read
+        self.check_access("read")
         today = fields.Date.context_today(self)
         date_to = fields.Date.to_date(date_to) or today
         date_from = fields.Date.to_date(date_from) or add_months(date_to, -3)

@@ -169,6 +169,15 @@ class CrmCustomerSegment(models.Model):
                 self.env._("Who saved the criteria and their error are set by the system.")
             )
 
+    def _set_rule_author_from_last_writer(self):
+        """Give criteria saved before they had an author (an update of the addon) the user who
+        last saved the segment, when that user is an active internal user; others stay without
+        author and are marked at the next classification if they need one."""
+        for segment in self.sudo():
+            writer = segment.write_uid
+            if writer and writer.active and not writer._is_superuser() and writer._is_internal():
+                segment.rule_user_id = writer
+
     @api.model
     def _get_rule_user_id(self):
         """The saving user, whose rights the criteria will run with; none for the superuser

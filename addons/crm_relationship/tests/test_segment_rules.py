@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import ValidationError
@@ -293,3 +294,36 @@ class TestBrokenSegmentRule(CrmRelationshipCommon):
         )
         self.assertTrue(self.first.rule_error)
         self.assertTrue(self.first_b.rule_error)
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentRuleAuthorOnUpdate(CrmRelationshipCommon):
+    """Segments saved before rules had an author keep classifying after the update: their
+    author becomes the user who saved them last."""
+
+    def test_the_last_writer_becomes_the_author_of_old_rules(self):
+        manager = new_test_user(
+            self.env,
+            login="crm_rule_old_writer",
+            groups="crm_relationship.group_manager,sales_team.group_sale_salesman_all_leads",
+        )
+        segment = self.Segment.with_user(manager).create(
+            {"name": "Test Old Rule", "domain": ORDERS_OVER_1000}
+        )
+        # as a data file does: the superuser, in superuser mode
+        by_data = (
+            self.Segment.with_user(SUPERUSER_ID)
+            .sudo()
+            .create({"name": "Test Data Rule", "domain": "[]"})
+        )
+        # as a database updated from the version without authors
+        self.env.execute_query(
+            SQL(
+                "UPDATE crm_customer_segment SET rule_user_id = NULL WHERE id IN %s",
+                (segment | by_data)._ids,
+            )
+        )
+        (segment | by_data).invalidate_recordset()
+        (segment | by_data)._set_rule_author_from_last_writer()
+        self.assertEqual(segment.rule_user_id, manager)
+        self.assertFalse(by_data.rule_user_id, "the superuser is no author")
