@@ -3,6 +3,7 @@ import datetime
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools import float_compare
@@ -164,8 +165,15 @@ class LoyaltyCard(models.Model):
         self._crm_check_adjustment(default_reason)
         return ("adjust", "adjust"), default_reason
 
+    def _crm_check_loyalty_user(self):
+        """Loyalty Points users only, on cards they may read (views are not a security layer)."""
+        if not self.env.user.has_group("crm_loyalty.group_user"):
+            raise AccessError(self.env._("Only Loyalty Points users can do this."))
+        self.check_access("read")
+
     def action_crm_open_ledger(self):
         self.ensure_one()
+        self._crm_check_loyalty_user()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_loyalty.crm_loyalty_ledger_action"
         )
@@ -175,6 +183,7 @@ class LoyaltyCard(models.Model):
 
     def action_crm_print_statement(self):
         """Ask the period, then print the PDF statement of the cards."""
+        self._crm_check_loyalty_user()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Print Points Statement"),
@@ -207,8 +216,10 @@ class LoyaltyCard(models.Model):
         return entry
 
     def crm_redeem_points(self, points, reason=None):
-        """Spend ``points`` (> 0) of the available balance at the counter."""
+        """Spend ``points`` (> 0) of the available balance at the counter (the cashier: a
+        Loyalty Points user who may write the card)."""
         self.ensure_one()
+        self._crm_check_loyalty_user()
         # Spending points is changing the card: only users who may write it can.
         self.check_access("write")
         if not self.program_id.crm_ledger:
