@@ -13,19 +13,12 @@ from odoo.tests import JsonRpcException
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 
+from odoo.addons.crm_loyalty.tests.common import FORGED_CONTEXT as LOYALTY_FORGED_CONTEXT
+
 OUR_ADDONS = ("crm_relationship", "crm_loyalty", "crm_analytics")
 
-FORGED_CONTEXT = {
-    "crm_loyalty_engine": True,
-    "crm_loyalty_sync": True,
-    "crm_loyalty_managed": True,
-    "crm_loyalty_attach_source": True,
-    "crm_loyalty_kind": "expire",
-    "crm_loyalty_reason": "forged",
-    "crm_loyalty_source_type": "expiry",
-    "crm_order_id": None,  # set per test to another salesperson's order
-    "active_test": False,
-}
+# the loyalty ledger's former keys and a crm_order_id of another salesperson's order
+FORGED_CONTEXT = dict(LOYALTY_FORGED_CONTEXT, crm_order_id=None)
 
 # (model, method) -> args builder name; every entry is refused to both users. Methods that a
 # salesperson may legitimately call on their own records are in ALLOWED_TO_SALESPERSON and are

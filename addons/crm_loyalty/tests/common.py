@@ -1,6 +1,18 @@
 from odoo.tests import TransactionCase
 from odoo.tests import new_test_user
 
+# Every context key this addon ever read, plus plausible ones: none may grant anything.
+FORGED_CONTEXT = {
+    "crm_loyalty_engine": True,
+    "crm_loyalty_sync": True,
+    "crm_loyalty_managed": True,
+    "crm_loyalty_attach_source": True,
+    "crm_loyalty_kind": "expire",
+    "crm_loyalty_reason": "forged",
+    "crm_loyalty_source_type": "expiry",
+    "active_test": False,
+}
+
 
 class LoyaltyLedgerCase(TransactionCase):
     """A loyalty program of our own (1 point per peso, a 100-point reward), its cards,

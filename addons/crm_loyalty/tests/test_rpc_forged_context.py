@@ -3,17 +3,7 @@ from odoo.tests import JsonRpcException
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 
-# Every context key this addon ever read, plus plausible ones: none may grant anything.
-FORGED_CONTEXT = {
-    "crm_loyalty_engine": True,
-    "crm_loyalty_sync": True,
-    "crm_loyalty_managed": True,
-    "crm_loyalty_attach_source": True,
-    "crm_loyalty_kind": "expire",
-    "crm_loyalty_reason": "forged",
-    "crm_loyalty_source_type": "expiry",
-    "active_test": False,
-}
+from .common import FORGED_CONTEXT
 
 
 @tagged("post_install", "-at_install")
