@@ -22,6 +22,10 @@ else
     "$ROOT/scripts/odoo" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn >/dev/null <<'PY' \
         || die "activating English and the demo store in $DB failed"
 env['res.lang']._activate_lang('en_US')
+# the server that created the database listened on no port: PDF reports fetch their styles here
+import os
+env['ir.config_parameter'].set_param(
+    'web.base.url', 'http://localhost:%s' % os.environ.get('HTTP_PORT', '8069'))
 store = env.ref('crm_relationship.res_company_andina_demo', raise_if_not_found=False)
 if store:
     env.ref('base.user_admin').write({'company_id': store.id, 'tz': 'America/Santiago'})

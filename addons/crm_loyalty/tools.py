@@ -2,14 +2,17 @@
 
 Which code may write the ledger, and how a change of a card's points is recorded, is decided
 by the server code that runs, never by the request: a context key can be sent by any browser
-or JSON-RPC caller, so none is read here. A scope lives in the cursor's private cache
-(``cr.cache``), which no client can reach, and is popped when its block ends, error or not.
+or JSON-RPC caller, so none is read here. A scope lives in a registry private to this module,
+keyed by the database cursor, which no client can reach (not in ``cr.cache``: Odoo clears that
+when a savepoint is rolled back), and is popped when its block ends, error or not.
 """
 
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-_STACK_KEY = "crm_loyalty.scopes"
+# {cursor: [LedgerScope, ...]}: the scopes open on each cursor, innermost last
+_STACKS = weakref.WeakKeyDictionary()
 
 # A scope's mode:
 # - ENGINE: the ledger engine writes entries, lots and card balances (the only writer).
@@ -18,7 +21,7 @@ _STACK_KEY = "crm_loyalty.scopes"
 #   left to the sync that follows.
 # - RECORD: a flow of Odoo's that changes card points and whose change we record as it
 #   happened, with the scope's kind and reason (reward lines of confirmed orders, customer
-#   merge, generated cards).
+#   merge).
 ENGINE = "engine"
 MANAGED = "managed"
 RECORD = "record"
@@ -28,7 +31,7 @@ RECORD = "record"
 class LedgerScope:
     mode: str
     kind: str | None = None
-    reason: str | None = None
+    reason: object = None  # a text, or a function returning it (built only when needed)
     source: object = None
     source_type: str | None = None
 
@@ -40,7 +43,7 @@ def ledger_scope(env, mode, **values):
     A RECORD scope opened inside a MANAGED one stays managed: the outer flow posts the
     entries of everything that happens inside it.
     """
-    stack = env.cr.cache.setdefault(_STACK_KEY, [])
+    stack = _STACKS.setdefault(env.cr, [])
     if mode == RECORD and stack and stack[-1].mode == MANAGED:
         stack.append(stack[-1])
     else:
@@ -53,10 +56,10 @@ def ledger_scope(env, mode, **values):
 
 def current_scope(env):
     """The innermost ledger scope of this cursor, or None."""
-    stack = env.cr.cache.get(_STACK_KEY)
+    stack = _STACKS.get(env.cr)
     return stack[-1] if stack else None
 
 
 def in_engine(env):
     """Whether the ledger engine is running on this cursor (any depth)."""
-    return any(scope.mode == ENGINE for scope in env.cr.cache.get(_STACK_KEY, ()))
+    return any(scope.mode == ENGINE for scope in _STACKS.get(env.cr, ()))

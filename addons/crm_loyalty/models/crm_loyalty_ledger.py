@@ -198,7 +198,9 @@ class CrmLoyaltyLedger(models.Model):
             "card_id": card.id,
             "program_id": program.id,
             "partner_id": card.partner_id.id,
-            "company_id": (program.company_id or self.env.company).id,
+            # a program shared by every company (no company) keeps entries of none: every
+            # company that may read the card reads its ledger
+            "company_id": program.company_id.id,
             "kind": kind,
             "points": points,
             **values,
@@ -221,6 +223,12 @@ class CrmLoyaltyLedger(models.Model):
         program = card.program_id
         digits = program._crm_points_digits()
         points = program._crm_clean_points(points)
+        if (kind in ("redeem", "expire") and points > 0) or (kind == "earn" and points < 0):
+            raise UserError(
+                self.env._(
+                    "A %(kind)s of %(points)s points is not possible.", kind=kind, points=points
+                )
+            )
         prefer_lot = extra.pop("prefer_lot", None)
         vals = self._entry_values(
             card, kind, points, **{**self._source_values(source, source_type), **extra}
@@ -408,8 +416,56 @@ class CrmLoyaltyLedger(models.Model):
         entries.card_id._crm_sync_points()
 
     @api.model
+    def _give_back(self, card, order, points, reason):
+        """Return ``points`` that ``order`` had redeemed from ``card`` (a reward removed from
+        the confirmed order), as reversals of its redemptions, newest first.
+
+        :raises UserError: when the order used fewer points on the card than that
+        """
+        self = self._engine()
+        digits = card.program_id._crm_points_digits()
+        redemptions = self.search(
+            [
+                ("card_id", "=", card.id),
+                ("source_model", "=", order._name),
+                ("source_id", "=", order.id),
+                ("kind", "=", "redeem"),
+                ("state", "!=", "cancelled"),
+            ],
+            order="id desc",
+        )
+        done = dict(
+            self._read_group(
+                [("origin_id", "in", redemptions.ids), ("kind", "=", "reverse")],
+                ["origin_id"],
+                ["points:sum"],
+            )
+        )
+        left = round_points(points, digits)
+        for redemption in redemptions:
+            take = round_points(min(-redemption.points - done.get(redemption, 0.0), left), digits)
+            if take <= 0:
+                continue
+            self._post_entry(
+                card, "reverse", take, source=order, origin_id=redemption.id, reason=reason
+            )
+            left = round_points(left - take, digits)
+            if left <= 0:
+                return
+        raise UserError(
+            self.env._(
+                "%(order)s cannot give back %(points)s points to card %(card)s: it used fewer.",
+                order=order.display_name,
+                points=points,
+                card=card.code,
+            )
+        )
+
+    @api.model
     def _post_pending_reversal(self, lot, take, common):
         """Remove ``take`` pending points from ``lot`` with a pending reverse entry."""
+        if take <= 0:
+            return
         reversal = self._engine_create(
             self._entry_values(
                 lot.card_id,

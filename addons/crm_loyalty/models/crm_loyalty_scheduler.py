@@ -63,7 +63,7 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                         card_id, program_id, partner_id, company_id, kind, points, date, state,
                         remaining, debt, source_type, reason, user_id, reminder_sent,
                         create_uid, write_uid, create_date, write_date)
-                    SELECT c.id, c.program_id, c.partner_id, COALESCE(p.company_id, %(company)s),
+                    SELECT c.id, c.program_id, c.partner_id, p.company_id,
                            'expire', -pc.points, %(now)s, 'available', 0, 0, 'expiry',
                            %(reason)s, %(uid)s, FALSE, %(uid)s, %(uid)s, %(now)s, %(now)s
                       FROM per_card pc
@@ -96,7 +96,6 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                 now=now,
                 uid=uid,
                 reason=reason,
-                company=self.env.company.id,
             )
         )
         self.env["loyalty.card"].invalidate_model(["points"])

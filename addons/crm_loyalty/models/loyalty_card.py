@@ -114,33 +114,52 @@ class LoyaltyCard(models.Model):
     def write(self, vals):
         if "points" not in vals or in_engine(self.env):
             return super().write(vals)
-        vals = dict(vals)
         tracked = self.filtered("program_id.crm_ledger")
         scope = current_scope(self.env)
         if not tracked or (scope and scope.mode == MANAGED):
             # our flow posts its own entries and syncs the card afterwards
             return super().write(vals)
+        vals = dict(vals)
         for program in tracked.program_id:
             vals["points"] = program._crm_clean_points(vals["points"], allow_zero=True)
-        kinds, reason = self._crm_outside_change_kinds(
-            self.env._("Balance change from another application")
-        )
+        recording = scope and scope.mode == RECORD
+        if not recording and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "The points of a card change through orders, invoices, the counter and "
+                    "expiry. To correct them, a loyalty manager uses Update Balance on the card, "
+                    "with a reason."
+                )
+            )
+        if recording:
+            kinds = scope.kind or ("reverse", "redeem")
+            reason = scope.reason() if callable(scope.reason) else scope.reason
+        else:
+            # server code of another application running as superuser (point of sale...; no
+            # client can obtain sudo): the change happened in its flow, which checked its rights
+            kinds = ("earn", "redeem")
+            reason = self.env._("Balance change from another application")
         before = {card: card.points for card in tracked}
         res = super().write(vals)
         # A change from a flow of Odoo's that the ledger does not drive (reward line of a
         # confirmed order, customer merge, point of sale...): record it as it happened.
         Ledger = self.env["crm.loyalty.ledger"]
+        source = scope.source if recording else None
         for card, old in before.items():
             delta = card.points - old
             digits = card.program_id._crm_points_digits()
             if float_compare(delta, 0.0, precision_digits=digits) == 0:
                 continue
+            if delta > 0 and kinds[0] == "reverse" and source and source._name == "sale.order":
+                # points an order gives back: never more than that order used on the card
+                Ledger._give_back(card, source, delta, reason)
+                continue
             Ledger._post_entry(
                 card,
                 kinds[0] if delta > 0 else kinds[1],
                 delta,
-                source=scope.source if scope else None,
-                source_type=(scope and scope.source_type) or "system",
+                source=source,
+                source_type=(recording and scope.source_type) or "system",
                 reason=reason,
             )
         tracked._crm_sync_points()

@@ -1,6 +1,9 @@
+import logging
+
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -10,6 +13,8 @@ from ..lib.points import PointsValueError
 from ..lib.points import clean_points
 from ..lib.points import lot_expiry_date
 from ..lib.points import round_points
+
+_logger = logging.getLogger(__name__)
 
 
 class LoyaltyProgram(models.Model):
@@ -89,6 +94,15 @@ class LoyaltyProgram(models.Model):
         return programs
 
     def write(self, vals):
+        # switching the ledger off and on moves points outside it: a loyalty manager's
+        if (
+            "crm_ledger" in vals
+            and not self.env.su
+            and not self.env.user.has_group("crm_loyalty.group_manager")
+        ):
+            raise AccessError(
+                self.env._("Only loyalty managers can switch a program's points ledger.")
+            )
         off = self.filtered(lambda program: not program.crm_ledger)
         res = super().write(vals)
         # cards of a program that joins the ledger open it with their current points
@@ -236,7 +250,7 @@ class LoyaltyProgram(models.Model):
                        AND ROUND(c.points::numeric, %(digits)s) != 0
                        AND NOT EXISTS (SELECT 1 FROM crm_loyalty_ledger l WHERE l.card_id = c.id)
                     """,
-                    company=(program.company_id or self.env.company).id,
+                    company=program.company_id.id or None,
                     digits=digits,
                     now=now,
                     expiry=expiry,
@@ -267,13 +281,22 @@ class LoyaltyProgram(models.Model):
             return
         cards = self.env["loyalty.card"].browse([card_id for card_id, _diff in drifted])
         for card, (_card_id, diff) in zip(cards, drifted, strict=True):
-            if diff:
-                Ledger._post_entry(
-                    card,
-                    "adjust",
-                    float(diff),
-                    source=card,
-                    source_type="system",
-                    reason=self.env._("Points changed while the program was outside the ledger"),
-                )
+            if not diff:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    Ledger._post_entry(
+                        card,
+                        "adjust",
+                        float(diff),
+                        source=card,
+                        source_type="system",
+                        reason=self.env._(
+                            "Points changed while the program was outside the ledger"
+                        ),
+                    )
+            except UserError as error:
+                # a card below its own lots cannot be adjusted down: leave it to a manager
+                # rather than fail the update of the whole addon
+                _logger.warning("Ledger of card %s not opened: %s", card.code, error)
         cards._crm_sync_points()

@@ -2,6 +2,7 @@ import datetime
 
 from odoo import api
 from odoo import models
+from odoo.exceptions import UserError
 from odoo.tools import float_round
 
 from ..tools import MANAGED
@@ -69,7 +70,10 @@ class SaleOrder(models.Model):
                 reason=self.env._("Purchase %s", self.name),
             )
         costs = {}
-        for line in self.order_line.filtered(lambda line: line.coupon_id and line.points_cost):
+        # the points rewards cost, as Odoo counts them (reward lines only)
+        for line in self.order_line.filtered(
+            lambda line: line.reward_id and line.coupon_id and line.points_cost > 0
+        ):
             costs[line.coupon_id] = costs.get(line.coupon_id, 0.0) + line.points_cost
         for card, cost in costs.items():
             if card.program_id.crm_ledger:
@@ -88,9 +92,36 @@ class SaleOrder(models.Model):
             self.env,
             RECORD,
             kind=("reverse", "redeem"),
-            reason=self.env._("Reward changed on %s", ", ".join(self.mapped("name"))),
+            reason=lambda: self.env._("Reward changed on %s", ", ".join(self.mapped("name"))),
             source=self if len(self) == 1 else None,
         )
+
+    def _crm_check_reward_values(self, vals):
+        """Points a reward line costs are never negative, and a ledger card pays only for its
+        own customer's orders (a JSON-RPC caller may send any line values)."""
+        if vals.get("points_cost"):
+            try:
+                negative = float(vals["points_cost"]) < 0
+            except (TypeError, ValueError):
+                negative = True
+            if negative:
+                raise UserError(self.env._("The points a reward costs cannot be negative."))
+        if vals.get("coupon_id"):
+            card = self.env["loyalty.card"].browse(vals["coupon_id"]).exists()
+            customers = self.partner_id.commercial_partner_id
+            if (
+                card.program_id.crm_ledger
+                and card.partner_id
+                and card.partner_id.commercial_partner_id not in customers
+            ):
+                raise UserError(
+                    self.env._(
+                        "The card %(card)s belongs to %(owner)s: it cannot pay rewards of an "
+                        "order of another customer.",
+                        card=card.code,
+                        owner=card.partner_id.display_name,
+                    )
+                )
 
     def _update_loyalty_history(self, coupon_id, points):
         """A reward line added to a confirmed order: its redemption gets the order as source."""
@@ -152,13 +183,17 @@ class SaleOrderLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        orders = self.env["sale.order"].browse(
-            {vals["order_id"] for vals in vals_list if vals.get("order_id")}
-        )
+        Order = self.env["sale.order"]
+        for vals in vals_list:
+            if vals.get("points_cost") or vals.get("coupon_id"):
+                Order.browse(vals.get("order_id"))._crm_check_reward_values(vals)
+        orders = Order.browse({vals["order_id"] for vals in vals_list if vals.get("order_id")})
         with orders._crm_line_scope():
             return super().create(vals_list)
 
     def write(self, vals):
+        if vals.get("points_cost") or vals.get("coupon_id"):
+            self.order_id._crm_check_reward_values(vals)
         with self.order_id._crm_line_scope():
             return super().write(vals)
 

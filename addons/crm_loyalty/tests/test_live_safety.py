@@ -204,12 +204,6 @@ class TestRoles(LoyaltyLedgerCase):
         self.assertEqual(self.card.points, 100)
         self.assertEqual(len(self._entries()), 1)
 
-    def test_a_loyalty_manager_writing_points_records_an_adjustment(self):
-        self.card.with_user(self.manager).points = 30
-        entry = self._entries()
-        self.assertEqual((entry.kind, entry.points, entry.user_id), ("adjust", 30, self.manager))
-        self.assertLedgerInvariant()
-
     def test_the_cashier_redeems_at_the_counter_and_cannot_adjust(self):
         self._earn(self.card, 100)
         self.card.with_user(self.cashier).crm_redeem_points(40, "Canje en caja")
@@ -292,3 +286,92 @@ class TestCounterRedemption(LoyaltyLedgerCase):
             refused.action_redeem()
         self.assertEqual(self.card.points, 75)
         self.assertLedgerInvariant()
+
+
+@tagged("post_install", "-at_install")
+class TestRewardLinesOfConfirmedOrders(LoyaltyLedgerCase):
+    """Reward lines move points on a confirmed order (Odoo's sale_loyalty): a salesperson can
+    neither mint points through them nor spend another customer's, and a cancellation never
+    gives back twice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesperson = new_test_user(
+            cls.env, login="loy_reward_salesperson", groups="sales_team.group_sale_salesman"
+        )
+
+    def _own_order_with_reward(self):
+        self._earn(self.card, 500)
+        order = self._order(qty=1)
+        order.user_id = self.salesperson
+        order._apply_program_reward(self.reward, self.card)
+        order.with_user(self.salesperson).action_confirm()
+        self.assertEqual(self.card.points, 500 - 100 + 100)
+        return order.with_user(self.salesperson)
+
+    def test_a_negative_points_cost_is_refused(self):
+        order = self._own_order_with_reward()
+        line = order.order_line.filtered("reward_id")
+        with self.assertRaises(UserError):
+            line.write({"points_cost": -5000})
+        with self.assertRaises(UserError):
+            line.write({"points_cost": "abc"})
+        self.assertEqual(self.card.points, 500)
+        self.assertLedgerInvariant()
+
+    def test_a_card_pays_only_for_its_own_customers_orders(self):
+        order = self._order(qty=1, partner=self.other_partner)
+        order.user_id = self.salesperson
+        with self.assertRaises(UserError):
+            order.with_user(self.salesperson).order_line.create(
+                {
+                    "order_id": order.id,
+                    "product_id": self.product.id,
+                    "coupon_id": self.card.id,
+                    "reward_id": self.reward.id,
+                    "points_cost": 100,
+                }
+            )
+        self.assertEqual(self.card.points, 0)
+
+    def test_a_reward_made_free_then_cancelling_gives_back_once(self):
+        order = self._own_order_with_reward()
+        # what Odoo's reset of the rewards does on a confirmed order
+        order.order_line.filtered("reward_id").points_cost = 0
+        back = self._entries(kind="reverse")
+        self.assertEqual((back.points, back.origin_id.kind), (100, "redeem"))
+        self.assertEqual(self.card.points, 600)
+        # cancelling an order that earned points is a Sales Administrator's in Odoo
+        order.sudo()._action_cancel()
+        # the order's 100 earned points are reversed; its redemption was already given back
+        self.assertEqual(self.card.points, 500)
+        self.assertLedgerInvariant()
+
+    def test_raising_the_cost_on_a_confirmed_order_is_a_redemption_of_that_order(self):
+        order = self._own_order_with_reward()
+        order.order_line.filtered("reward_id").points_cost = 150
+        # Odoo gives the 100 back and takes 150: a reversal of the first redemption, a new one
+        self.assertEqual(self.card.points, 450)
+        self.assertEqual(self._entries(kind="reverse").origin_id.points, -100)
+        extra = self._entries(kind="redeem").filtered(lambda entry: entry.points == -150)
+        self.assertEqual(extra.source_id, order.id)
+        order.sudo()._action_cancel()
+        self.assertEqual(self.card.points, 500)
+        self.assertLedgerInvariant()
+
+    def test_points_written_directly_are_refused_even_to_a_manager(self):
+        with self.assertRaises(UserError):
+            self.card.with_user(self.manager).write({"points": 30})
+        self.assertEqual(self.card.points, 0)
+        self.assertFalse(self._entries())
+
+    def test_only_a_loyalty_manager_switches_the_ledger(self):
+        sales_manager = new_test_user(
+            self.env, login="loy_sales_manager", groups="sales_team.group_sale_manager"
+        )
+        with self.assertRaises(AccessError):
+            self.program.with_user(sales_manager).crm_ledger = False
+        self.assertTrue(self.program.crm_ledger)
+        self.program.with_user(self.manager).crm_ledger = False
+        self.assertFalse(self.program.crm_ledger)

@@ -17,11 +17,12 @@ class LoyaltyCardUpdateBalance(models.TransientModel):
         card._crm_check_adjustment(self.description)
         new_balance = card.program_id._crm_clean_points(self.new_balance, allow_zero=True)
         card._crm_lock()
-        delta = new_balance - card.points
+        delta = card.program_id._crm_clean_points(new_balance - card.points, allow_zero=True)
         with ledger_scope(self.env, MANAGED):
             res = super().action_update_card_point()
-        self.env["crm.loyalty.ledger"]._post_entry(
-            card, "adjust", delta, source_type="manual", reason=self.description.strip()
-        )
+        if delta:
+            self.env["crm.loyalty.ledger"]._post_entry(
+                card, "adjust", delta, source_type="manual", reason=self.description.strip()
+            )
         card._crm_sync_points()
         return res

@@ -171,11 +171,16 @@ class CrmCustomerSegment(models.Model):
 
     def _set_rule_author_from_last_writer(self):
         """Give criteria saved before they had an author (an update of the addon) the user who
-        last saved the segment, when that user is an active internal user; others stay without
-        author and are marked at the next classification if they need one."""
+        last saved the segment, when that user is an active CRM manager (who may write rules);
+        others stay without author and are marked at the next classification if they need one."""
         for segment in self.sudo():
             writer = segment.write_uid
-            if writer and writer.active and not writer._is_superuser() and writer._is_internal():
+            if (
+                writer
+                and writer.active
+                and not writer._is_superuser()
+                and writer.has_group("crm_relationship.group_manager")
+            ):
                 segment.rule_user_id = writer
 
     @api.model
@@ -294,8 +299,12 @@ class CrmCustomerSegment(models.Model):
         rule = self._get_metric_domain() & Domain("company_id", "=", self.company_id.id)
         if domain is not None:
             rule &= domain
+        # Flushed first, then a savepoint that keeps the ORM cache when rolled back: a flushing
+        # savepoint clears the whole cache, which in a form's onchange drops the criteria being
+        # edited (the form then saved the previous ones without a word).
+        self.env.flush_all()
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint(flush=False):
                 # resolved with the rights that run the rule (search methods of the fields on
                 # its paths included), then every x2many searched with them too
                 rule = search_x2many_ids(Metric, rule.optimize_full(Metric))

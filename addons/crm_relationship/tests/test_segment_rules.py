@@ -4,6 +4,7 @@ from odoo import SUPERUSER_ID
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import ValidationError
+from odoo.tests import Form
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -327,3 +328,16 @@ class TestSegmentRuleAuthorOnUpdate(CrmRelationshipCommon):
         (segment | by_data)._set_rule_author_from_last_writer()
         self.assertEqual(segment.rule_user_id, manager)
         self.assertFalse(by_data.rule_user_id, "the superuser is no author")
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentRuleTypedInTheForm(CrmRelationshipCommon):
+    def test_a_bad_rule_typed_in_the_form_is_refused_not_replaced(self):
+        # the form's onchange runs the criteria (matching count): it must keep what was typed
+        form = Form(self.Segment.with_user(self.crm_manager))
+        form.name = "Test Regla Mala"
+        form.domain = "[('order_count', '=', 'abc')]"
+        self.assertEqual(form.domain, "[('order_count', '=', 'abc')]")
+        with self.assertRaises(ValidationError):
+            form.save()
+        self.assertFalse(self.Segment.search([("name", "=", "Test Regla Mala")]))
