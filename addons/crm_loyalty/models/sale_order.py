@@ -148,7 +148,11 @@ class SaleOrder(models.Model):
         if not tiered or not self.partner_id:
             return result
         cards = self.env["loyalty.card"].search(
-            [("partner_id", "=", self.partner_id.id), ("program_id", "in", tiered.ids)]
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("program_id", "in", tiered.ids),
+                ("crm_tier_id", "!=", False),
+            ]
         )
         # sudo: the tier's multiplier of cards the user may read; a salesperson building the
         # order has no Loyalty Points rights on tiers, and the multiplier is part of the price.
