@@ -24,7 +24,6 @@
         "report/crm_report_cohort_views.xml",
         "report/crm_report_segment_revenue_views.xml",
         "report/crm_report_loyalty_contribution_views.xml",
-        "report/crm_report_segment_migration_views.xml",
         "views/crm_analytics_menus.xml",
     ],
     "demo": [

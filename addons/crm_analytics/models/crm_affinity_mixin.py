@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -11,7 +13,8 @@ class CrmAffinityMixin(models.AbstractModel):
 
     support = orders with X and Y / orders, confidence = P(Y | X), lift = confidence / P(Y).
     Concrete models say what an item is (a product, a category) with ``_item_expression``, the
-    SQL of a sale line's item (aliases: l line, pt template), and name their two item columns
+    column of the customer facts' order lines (crm.customer.facts._order_line_rows, alias l)
+    that is the item, and name their two item columns
     ``_item_columns``. Rows are replaced per company by one SQL statement.
     """
 
@@ -45,14 +48,8 @@ class CrmAffinityMixin(models.AbstractModel):
                 """
                 WITH items AS (
                     SELECT DISTINCT l.order_id, %(item)s AS item
-                      FROM sale_order_line l
-                      JOIN sale_order so ON so.id = l.order_id
-                      JOIN product_product pp ON pp.id = l.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                     WHERE so.state = 'sale' AND so.company_id = %(company)s
-                       AND so.date_order >= %(date_from)s AND so.date_order < %(date_to)s
-                       AND l.display_type IS NULL AND l.reward_id IS NULL
-                       AND l.product_uom_qty > 0 AND %(item)s IS NOT NULL
+                      FROM (%(lines)s) AS l
+                     WHERE %(item)s IS NOT NULL
                 ), total AS (
                     SELECT count(DISTINCT order_id) AS n FROM items
                 ), threshold AS (
@@ -89,8 +86,12 @@ class CrmAffinityMixin(models.AbstractModel):
                 """,
                 item=SQL(self._item_expression),
                 company=company.id,
-                date_from=date_from,
-                date_to=date_to,
+                lines=self.env["crm.customer.facts"]._order_line_rows(
+                    [company.id],
+                    self.env["crm.customer.facts"]._window(
+                        date_to - timedelta(days=1), date_from=date_from
+                    ),
+                ),
                 min_support=company.crm_affinity_min_support,
                 max_items=MAX_BASKET_ITEMS,
                 table=SQL.identifier(self._table),

@@ -1,5 +1,6 @@
 import logging
 import time
+from datetime import timedelta
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
@@ -237,22 +238,16 @@ class CrmClvModel(models.Model):
     def _next_batch_end(self):
         """Partner id closing the next batch of SCORE_BATCH_SIZE customers (None = last)."""
         self.ensure_one()
+        facts = self.env["crm.customer.facts"]
+        orders = facts._order_rows(
+            [self.company_id.id],
+            facts._window(self.date_to - timedelta(days=1), date_from=self.date_from),
+            partners=lambda column: SQL("%s > %s", column, self.cursor_partner_id),
+        )
         rows = self.env.execute_query(
             SQL(
-                """
-                SELECT DISTINCT p.commercial_partner_id
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND so.company_id = %s
-                   AND so.date_order >= %s AND so.date_order < %s
-                   AND p.commercial_partner_id > %s
-                 ORDER BY 1
-                 OFFSET %s LIMIT 1
-                """,
-                self.company_id.id,
-                self.date_from,
-                self.date_to,
-                self.cursor_partner_id,
+                "SELECT DISTINCT partner_id FROM (%s) AS o ORDER BY 1 OFFSET %s LIMIT 1",
+                orders,
                 SCORE_BATCH_SIZE - 1,
             )
         )

@@ -53,18 +53,9 @@ class CrmCustomerPropensity(models.Model):
         return SQL(
             """
             WITH lines AS (
-                SELECT p.commercial_partner_id AS partner_id, so.id AS order_id,
-                       so.date_order::date AS day, pt.categ_id
-                  FROM sale_order_line l
-                  JOIN sale_order so ON so.id = l.order_id
-                  JOIN res_partner p ON p.id = so.partner_id
-                  JOIN product_product pp ON pp.id = l.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                 WHERE so.state = 'sale' AND so.company_id = %(company)s
-                   AND so.date_order >= %(start)s AND so.date_order < %(label_end)s
-                   AND l.display_type IS NULL AND l.reward_id IS NULL
-                   AND pt.categ_id IS NOT NULL
-                   AND p.commercial_partner_id %% %(modulo)s = %(remainder)s
+                SELECT partner_id, order_id, day, categ_id
+                  FROM (%(lines)s) AS l
+                 WHERE categ_id IS NOT NULL
             ), hist AS (
                 SELECT * FROM lines WHERE day < %(as_of)s
             ), cust AS (
@@ -127,13 +118,15 @@ class CrmCustomerPropensity(models.Model):
               LEFT JOIN base ON base.categ_id = c.categ_id
               LEFT JOIN label ON label.partner_id = c.partner_id AND label.categ_id = c.categ_id
             """,
-            company=company.id,
-            start=window_start,
+            lines=self.env["crm.customer.facts"]._order_line_rows(
+                [company.id],
+                self.env["crm.customer.facts"]._window(
+                    as_of + timedelta(days=period_days - 1), date_from=window_start
+                ),
+                partners=lambda column: SQL("%s %% %s = %s", column, modulo, remainder),
+            ),
             as_of=as_of,
-            label_end=as_of + timedelta(days=period_days),
             period=period_days,
-            modulo=modulo,
-            remainder=remainder,
             related=RELATED_CATEGORIES,
         )
 

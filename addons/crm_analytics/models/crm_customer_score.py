@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import numpy as np
 
 from odoo import api
@@ -71,10 +73,21 @@ class CrmCustomerScore(models.Model):
     model_id = fields.Many2one("crm.clv.model", "Fitted Model", ondelete="set null", index=True)
     first_order_date = fields.Date()
     last_order_date = fields.Date()
-    order_count = fields.Integer("Orders")
+    order_count = fields.Integer(
+        "Orders in Model Window", help="Confirmed orders in the data window of the fitted model."
+    )
     repeat_purchases = fields.Integer(help="Days with orders after the first one (BG/NBD x).")
-    revenue_total = fields.Monetary("Revenue", currency_field="currency_id")
-    margin_total = fields.Monetary("Margin", currency_field="currency_id")
+    ordered_amount = fields.Monetary(
+        "Ordered in Model Window",
+        currency_field="currency_id",
+        help="Untaxed amount of the confirmed orders in the data window of the fitted model "
+        "(the customer's metrics show the invoiced revenue, net of credit notes).",
+    )
+    margin_total = fields.Monetary(
+        "Margin in Model Window",
+        currency_field="currency_id",
+        help="Margin of the confirmed orders in the data window of the fitted model.",
+    )
     recency_days = fields.Integer("Days Since Last Order")
     r_score = fields.Integer("Recency Score", aggregator="avg")
     f_score = fields.Integer("Frequency Score", aggregator="avg")
@@ -144,52 +157,35 @@ class CrmCustomerScore(models.Model):
 
     @api.model
     def _summary_query(self, company, date_from, date_to, partner_from=0, partner_to=None):
-        """Per commercial partner: purchase days, orders, revenue and margin in company currency.
-
-        Confirmed orders of ``company`` in [date_from, date_to). Orders of one day form one
-        purchase (the BG/NBD unit); margin is trusted only when the order has a cost
-        (margin differs from the untaxed amount).
+        """Per commercial partner with confirmed orders of ``company`` in [date_from, date_to):
+        repeat purchase days (x), first and last order dates, orders, amount ordered and margin
+        (untaxed, company currency), whether the margin is known (the orders have a cost), and
+        the amount ordered on the days after the first. From the customer facts; orders of one
+        day form one purchase (the BG/NBD unit).
         """
+        facts = self.env["crm.customer.facts"]
+        window = facts._window(date_to - timedelta(days=1), date_from=date_from)
+        query = facts._facts_query(
+            [
+                "purchase_days",
+                "first_order_date",
+                "last_order_date",
+                "order_count",
+                "ordered_amount",
+                "margin_total",
+                "margin_known",
+                "repeat_amount",
+            ],
+            [company.id],
+            window,
+            partners=lambda column: partner_range(column, partner_from, partner_to),
+            keys="orders",
+        )
         return SQL(
-            """
-            WITH days AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       so.date_order::date AS day,
-                       count(*) AS orders,
-                       sum(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS revenue,
-                       sum(COALESCE(so.margin, 0) / COALESCE(NULLIF(so.currency_rate, 0), 1))
-                           AS margin,
-                       bool_or(so.margin IS NOT NULL AND so.margin <> so.amount_untaxed)
-                           AS cost_known
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale'
-                   AND so.company_id = %(company)s
-                   AND so.date_order >= %(date_from)s
-                   AND so.date_order < %(date_to)s
-                   AND %(in_range)s
-                 GROUP BY 1, 2
-            ), ranked AS (
-                SELECT *, row_number() OVER (PARTITION BY partner_id ORDER BY day) AS rn
-                  FROM days
-            )
-            SELECT partner_id,
-                   count(*) - 1 AS x,
-                   min(day) AS first_day,
-                   max(day) AS last_day,
-                   sum(orders) AS orders,
-                   sum(revenue) AS revenue,
-                   sum(margin) AS margin,
-                   bool_or(cost_known) AS cost_known,
-                   COALESCE(sum(revenue) FILTER (WHERE rn > 1), 0) AS repeat_revenue
-              FROM ranked
-             GROUP BY partner_id
-             ORDER BY partner_id
-            """,
-            company=company.id,
-            date_from=date_from,
-            date_to=date_to,
-            in_range=partner_range(SQL("p.commercial_partner_id"), partner_from, partner_to),
+            """SELECT partner_id, purchase_days - 1, first_order_date, last_order_date,
+                      order_count, ordered_amount, margin_total, margin_known, repeat_amount
+                 FROM (%s) AS facts ORDER BY partner_id""",
+            query,
         )
 
     @api.model
@@ -283,7 +279,7 @@ class CrmCustomerScore(models.Model):
                 """
                 INSERT INTO crm_customer_score (
                     partner_id, company_id, model_id, first_order_date, last_order_date,
-                    order_count, repeat_purchases, revenue_total, margin_total, recency_days,
+                    order_count, repeat_purchases, ordered_amount, margin_total, recency_days,
                     r_score, f_score, m_score, rfm_code, rfm_segment, expected_purchases,
                     p_alive, churn_risk, churn_band, expected_spend, clv, clv_basis,
                     refreshed_at, create_uid, create_date, write_uid, write_date)
@@ -303,7 +299,7 @@ class CrmCustomerScore(models.Model):
                     last_order_date = EXCLUDED.last_order_date,
                     order_count = EXCLUDED.order_count,
                     repeat_purchases = EXCLUDED.repeat_purchases,
-                    revenue_total = EXCLUDED.revenue_total,
+                    ordered_amount = EXCLUDED.ordered_amount,
                     margin_total = EXCLUDED.margin_total,
                     recency_days = EXCLUDED.recency_days,
                     r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
@@ -346,7 +342,10 @@ class CrmCustomerScore(models.Model):
     def _set_next_offers(self, company, partner_from=0, partner_to=None):
         """Store the best next offer (highest lift, not yet bought) of the scored partners of
         (partner_from, partner_to] in ``company``."""
-        in_range = partner_range(SQL("p.commercial_partner_id"), partner_from, partner_to)
+
+        def in_range(column):
+            return partner_range(column, partner_from, partner_to)
+
         # The offers go through a temporary table with fresh statistics: joined directly, the
         # scores just written have none yet, and a nested loop over both takes minutes. The
         # statement runs without parallel workers or hash aggregation: its parallel plan took

@@ -47,20 +47,14 @@ class CrmProductAffinity(models.Model):
         """SQL rows (partner_id, product_id, lift, rank): for each partner the products with
         the highest lift from what they bought in ``company``, not bought yet, for sale.
 
-        ``partner_condition`` selects the partners, in SQL over ``p.commercial_partner_id``.
+        ``partner_condition`` selects the partners (see crm.customer.facts._partner_condition).
         Batches pass an id range: a long id list there makes PostgreSQL's parallel plan of
         this query take minutes instead of a second (seen on 20,000 customers).
         """
         return SQL(
             """
             WITH bought AS (
-                SELECT DISTINCT p.commercial_partner_id AS partner_id, l.product_id
-                  FROM sale_order_line l
-                  JOIN sale_order so ON so.id = l.order_id
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND so.company_id = %(company)s
-                   AND %(partners)s
-                   AND l.product_id IS NOT NULL
+                SELECT DISTINCT partner_id, product_id FROM (%(lines)s) AS l
             ), candidates AS (
                 SELECT b.partner_id, a.related_product_id AS product_id,
                        max(a.lift) AS lift, max(a.confidence) AS confidence
@@ -85,7 +79,9 @@ class CrmProductAffinity(models.Model):
             SELECT partner_id, product_id, lift, rank FROM ranked WHERE rank <= %(max_rank)s
             """,
             company=company.id,
-            partners=partner_condition,
+            lines=self.env["crm.customer.facts"]._order_line_rows(
+                [company.id], partners=partner_condition
+            ),
             max_rank=max_rank,
         )
 
@@ -94,8 +90,7 @@ class CrmProductAffinity(models.Model):
         """{partner_id: [product_id, ...]} best first."""
         self._flush_sources()
         result = {}
-        condition = SQL("p.commercial_partner_id = ANY(%s)", list(partner_ids))
-        rows = self.env.execute_query(self._next_offer_query(company, condition, limit))
+        rows = self.env.execute_query(self._next_offer_query(company, list(partner_ids), limit))
         for partner_id, product_id, _lift, _rank in sorted(rows, key=lambda r: (r[0], r[3])):
             result.setdefault(partner_id, []).append(product_id)
         return result

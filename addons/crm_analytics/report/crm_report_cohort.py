@@ -2,7 +2,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
-from .crm_report_retention import BUYING_MONTHS
+from .crm_report_retention import buying_months
 
 
 class CrmReportCohort(models.Model):
@@ -56,5 +56,5 @@ class CrmReportCohort(models.Model):
               JOIN sizes s ON s.company_id = cells.company_id
                           AND s.cohort_month = cells.cohort_month
             """,
-            BUYING_MONTHS,
+            buying_months(self.env),
         )

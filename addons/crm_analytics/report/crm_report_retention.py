@@ -2,16 +2,15 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
-# One row per customer (commercial partner), company and month with a confirmed order.
-BUYING_MONTHS = SQL(
-    """
-    SELECT DISTINCT so.company_id, p.commercial_partner_id AS partner_id,
-           date_trunc('month', so.date_order)::date AS month
-      FROM sale_order so
-      JOIN res_partner p ON p.id = so.partner_id
-     WHERE so.state = 'sale'
-    """
-)
+
+def buying_months(env):
+    """SQL: one row per customer (commercial partner), company and month with a confirmed
+    order, from the customer facts."""
+    return SQL(
+        """SELECT DISTINCT company_id, partner_id, date_trunc('month', day)::date AS month
+             FROM (%s) AS o""",
+        env["crm.customer.facts"]._order_rows(),
+    )
 
 
 class CrmReportRetention(models.Model):
@@ -99,5 +98,5 @@ class CrmReportRetention(models.Model):
                    COALESCE(100.0 * churned / NULLIF(base_customers, 0), 0) AS churn_rate
               FROM base
             """,
-            BUYING_MONTHS,
+            buying_months(self.env),
         )

@@ -50,30 +50,25 @@ class CrmReportSegmentRevenue(models.Model):
     def _table_query(self):
         return SQL(
             """
-            SELECT so.id AS id, so.company_id, c.currency_id,
-                   p.commercial_partner_id AS partner_id,
-                   so.date_order::date AS date,
+            SELECT o.order_id AS id, o.company_id, c.currency_id, o.partner_id, o.day AS date,
                    COALESCE(h.new_segment_id, m.segment_id) AS segment_id,
                    s.rfm_segment, s.churn_band,
-                   so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS revenue,
-                   COALESCE(so.margin, 0) / COALESCE(NULLIF(so.currency_rate, 0), 1) AS margin,
-                   1 AS order_count
-              FROM sale_order so
-              JOIN res_company c ON c.id = so.company_id
-              JOIN res_partner p ON p.id = so.partner_id
+                   o.amount AS revenue, o.margin, 1 AS order_count
+              FROM (%s) AS o
+              JOIN res_company c ON c.id = o.company_id
               LEFT JOIN crm_customer_score s
-                ON s.partner_id = p.commercial_partner_id AND s.company_id = so.company_id
+                ON s.partner_id = o.partner_id AND s.company_id = o.company_id
               LEFT JOIN crm_customer_metric m
-                ON m.partner_id = p.commercial_partner_id AND m.company_id = so.company_id
+                ON m.partner_id = o.partner_id AND m.company_id = o.company_id
               LEFT JOIN LATERAL (
                     SELECT sh.new_segment_id
                       FROM crm_customer_segment_history sh
-                     WHERE sh.partner_id = p.commercial_partner_id
-                       AND sh.company_id = so.company_id
-                       AND sh.date <= so.date_order
+                     WHERE sh.partner_id = o.partner_id
+                       AND sh.company_id = o.company_id
+                       AND sh.date <= o.date_order
                      ORDER BY sh.date DESC, sh.id DESC
                      LIMIT 1
                 ) h ON TRUE
-             WHERE so.state = 'sale'
-            """
+            """,
+            self.env["crm.customer.facts"]._order_rows(),
         )

@@ -5,7 +5,7 @@ DASHBOARD_ACTIONS = (
     "crm_report_retention_action",
     "crm_report_cohort_action",
     "crm_report_segment_revenue_action",
-    "crm_report_segment_migration_action",
+    "crm_relationship.crm_customer_segment_history_action",
     "crm_clv_model_action_trend",
     "crm_report_loyalty_contribution_action",
     "crm_customer_score_action",
@@ -20,8 +20,9 @@ class TestViewsUi(HttpCase):
         # One browser session per action: a JS error in any view fails the tour.
         for action in DASHBOARD_ACTIONS:
             with self.subTest(action=action):
+                xmlid = action if "." in action else f"crm_analytics.{action}"
                 self.start_tour(
-                    f"/odoo/action-crm_analytics.{action}",
+                    f"/odoo/action-{xmlid}",
                     "crm_analytics_views_tour",
                     login="admin",
                 )

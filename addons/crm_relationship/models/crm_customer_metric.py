@@ -1,8 +1,6 @@
 from datetime import datetime
 from datetime import time
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -68,7 +66,11 @@ class CrmCustomerMetric(models.Model):
     days_since_last_order = fields.Integer(
         string="Days Since Last Purchase", readonly=True, aggregator="avg"
     )
-    margin_total = fields.Monetary(string="Gross Margin", readonly=True)
+    margin_total = fields.Monetary(
+        string="Gross Margin (orders)",
+        readonly=True,
+        help="Margin of the confirmed orders (sale price minus cost), untaxed, all time.",
+    )
     margin_percent = fields.Float(string="Margin %", readonly=True, aggregator="avg")
     avg_days_late = fields.Float(
         string="Average Days Late",
@@ -129,147 +131,33 @@ class CrmCustomerMetric(models.Model):
         self.env.cr.execute(SQL("ALTER TABLE crm_customer_metric SET (fillfactor = 60)"))
 
     # ------------------------------------------------------------------ refresh
-    def _metric_sql(self, company_ids, partner_ids=None):
-        """The SELECT computing every metric per (commercial partner, company).
+    def _metric_sql(self, company_ids, partner_ids=None, as_of=None):
+        """The SELECT computing every metric per (commercial partner, company), all history up
+        to ``as_of`` (default today), from the customer facts (crm.customer.facts).
 
-        One pass over confirmed sale orders, posted customer invoices/credit notes, their
-        receivable lines and the partial reconciliations paying them. `partner_ids` limits it to
-        those commercial partners (always one row per partner and company then, even with no
-        documents); without it, every pair that has documents or an existing row.
+        `partner_ids` limits it to those commercial partners (one row per partner and company
+        then, even with no documents); without it, every pair that has documents or an existing
+        row (a row whose documents are gone is reset to zero).
         """
-        today = fields.Date.context_today(self)
-        since_12m = today - relativedelta(months=12)
+        facts = self.env["crm.customer.facts"]
+        window = facts._window(as_of)
         if partner_ids is None:
-            so_filter = inv_filter = term_filter = SQL("TRUE")
-            # every pair with documents or an existing row (a row whose documents are gone is
-            # reset to zero)
-            pairs = SQL(
-                """so FULL JOIN inv USING (partner_id, company_id)
-                      FULL JOIN (SELECT partner_id, company_id FROM crm_customer_metric
-                                  WHERE company_id = ANY(%s)) AS old
-                           USING (partner_id, company_id)""",
+            keys = SQL(
+                """SELECT partner_id, company_id FROM so
+                   UNION SELECT partner_id, company_id FROM inv
+                   UNION SELECT partner_id, company_id FROM crm_customer_metric
+                          WHERE company_id = ANY(%s)""",
                 list(company_ids),
             )
         else:
-            # through the indexed partner_id and move_id columns: the partners and their contacts
-            contacts = SQL(
-                "SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%s)",
-                list(partner_ids),
-            )
-            so_filter = SQL("so.partner_id IN (%s)", contacts)
-            inv_filter = SQL("am.partner_id IN (%s)", contacts)
-            term_filter = SQL(
-                "aml.move_id IN (SELECT id FROM account_move WHERE partner_id IN (%s))", contacts
-            )
-            pairs = SQL(
-                """(SELECT pa.id AS partner_id, co.id AS company_id
-                      FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)) AS k
-                   LEFT JOIN so USING (partner_id, company_id)
-                   LEFT JOIN inv USING (partner_id, company_id)""",
+            keys = SQL(
+                """SELECT pa.id AS partner_id, co.id AS company_id
+                     FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)""",
                 list(partner_ids),
                 list(company_ids),
             )
-        return SQL(
-            """
-            WITH so AS (
-                SELECT p.commercial_partner_id AS partner_id, so.company_id,
-                       min(so.date_order)::date AS first_order_date,
-                       max(so.date_order)::date AS last_order_date,
-                       count(*) AS order_count,
-                       sum(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount,
-                       sum(so.margin / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS margin,
-                       mode() WITHIN GROUP (ORDER BY so.team_id) AS team_id,
-                       mode() WITHIN GROUP (ORDER BY so.medium_id) AS medium_id
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND so.company_id = ANY(%(companies)s) AND %(so_filter)s
-                 GROUP BY 1, 2
-            ), refund_lines AS (
-                SELECT aml.id
-                  FROM account_move am
-                  JOIN account_move_line aml
-                    ON aml.move_id = am.id AND aml.display_type = 'payment_term'
-                 WHERE am.state = 'posted' AND am.move_type = 'out_refund'
-                   AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
-            ), move_pay AS (
-                -- One row per receivable move that is paid or overdue, from two kinds of rows
-                -- on its installments (payment-term lines): each payment, with the days it
-                -- came after the installment's due date (max_date is the later of the invoice
-                -- and payment dates), and each overdue installment. A credit note settles an
-                -- invoice but is not a payment: left out. Installments neither paid nor due
-                -- do not count. Moves that are not customer invoices are dropped by the join
-                -- in "inv".
-                SELECT move_id,
-                       sum(paid) AS paid, sum(late) AS late, bool_and(on_time) AS on_time,
-                       sum(overdue_amount) AS overdue_amount, min(overdue_since) AS overdue_since
-                  FROM (
-                    SELECT aml.move_id, part.amount AS paid,
-                           part.amount * GREATEST(part.max_date - aml.date_maturity, 0) AS late,
-                           part.max_date <= aml.date_maturity AS on_time,
-                           NULL::numeric AS overdue_amount, NULL::date AS overdue_since
-                      FROM account_partial_reconcile part
-                      JOIN account_move_line aml ON aml.id = part.debit_move_id
-                     WHERE %(installments)s
-                       AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
-                    UNION ALL
-                    SELECT aml.move_id, NULL, NULL, FALSE, aml.amount_residual, aml.date_maturity
-                      FROM account_move_line aml
-                     WHERE %(installments)s
-                       AND aml.amount_residual > 0 AND aml.date_maturity < %(today)s
-                  ) AS installment
-                 GROUP BY move_id
-            ), inv AS (
-                SELECT am.commercial_partner_id AS partner_id, am.company_id,
-                       count(*) FILTER (WHERE am.move_type = 'out_invoice') AS invoice_count,
-                       sum(am.amount_untaxed_signed) AS revenue_total,
-                       sum(am.amount_untaxed_signed)
-                           FILTER (WHERE am.invoice_date > %(since_12m)s) AS revenue_12m,
-                       sum(mp.late) / NULLIF(sum(mp.paid), 0) AS avg_days_late,
-                       count(*) FILTER (WHERE mp.on_time)::float
-                           / NULLIF(count(mp.move_id), 0) AS on_time_ratio,
-                       sum(mp.overdue_amount) AS overdue_amount,
-                       %(today)s - min(mp.overdue_since) AS oldest_overdue_days
-                  FROM account_move am
-                  LEFT JOIN move_pay mp ON mp.move_id = am.id AND am.move_type = 'out_invoice'
-                 WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
-                   AND am.company_id = ANY(%(companies)s) AND %(inv_filter)s
-                 GROUP BY 1, 2
-            )
-            SELECT partner_id, company_id,
-                   so.first_order_date, so.last_order_date,
-                   COALESCE(so.order_count, 0) AS order_count,
-                   COALESCE(inv.invoice_count, 0) AS invoice_count,
-                   COALESCE(inv.revenue_total, 0) AS revenue_total,
-                   COALESCE(inv.revenue_12m, 0) AS revenue_12m,
-                   COALESCE(so.amount / so.order_count, 0) AS average_ticket,
-                   COALESCE(so.order_count / GREATEST(
-                       (%(today)s - so.first_order_date) / 30.4375, 1), 0) AS orders_per_month,
-                   CASE WHEN so.order_count > 1
-                        THEN (so.last_order_date - so.first_order_date)::float
-                             / (so.order_count - 1) END AS mean_days_between_orders,
-                   %(today)s - so.last_order_date AS days_since_last_order,
-                   COALESCE(so.margin, 0) AS margin_total,
-                   COALESCE(so.margin / NULLIF(so.amount, 0), 0) AS margin_percent,
-                   COALESCE(inv.avg_days_late, 0) AS avg_days_late,
-                   inv.on_time_ratio,
-                   COALESCE(inv.overdue_amount, 0) AS overdue_amount,
-                   COALESCE(inv.oldest_overdue_days, 0) AS oldest_overdue_days,
-                   so.team_id AS preferred_team_id, so.medium_id AS preferred_medium_id
-              FROM %(pairs)s
-            """,
-            companies=list(company_ids),
-            so_filter=so_filter,
-            inv_filter=inv_filter,
-            # the posted installments (payment-term lines) of the companies and partners
-            installments=SQL(
-                """aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
-                   AND aml.company_id = ANY(%s) AND %s""",
-                list(company_ids),
-                term_filter,
-            ),
-            pairs=pairs,
-            today=today,
-            since_12m=since_12m,
+        return facts._facts_query(
+            self._metric_columns()[2:], company_ids, window, partner_ids, keys=keys
         )
 
     @api.model
@@ -299,9 +187,13 @@ class CrmCustomerMetric(models.Model):
         ]
 
     @api.model
-    def _refresh_metrics(self, partner_ids=None, company_ids=None, classify=True):
+    def _refresh_metrics(self, partner_ids=None, company_ids=None, classify=True, as_of=None):
         """Recompute the metrics of `partner_ids` (commercial partners; None = everyone) in
         `company_ids` (default: the allowed companies) in one pass, then classify them.
+
+        `as_of` (a date, default today) computes them as they were at the end of that day
+        (documents after it ignored) and dates the segment changes on that day: the demo
+        replays its history month by month with it.
 
         Returns the refreshed metrics (a recordset).
         """
@@ -319,7 +211,7 @@ class CrmCustomerMetric(models.Model):
             self.env.execute_query(
                 SQL(
                     "CREATE TEMPORARY TABLE crm_customer_metric_refresh AS %s",
-                    self._metric_sql(company_ids, partner_ids),
+                    self._metric_sql(company_ids, partner_ids, as_of),
                 )
             )
         # Then write it: existing rows by one joined UPDATE (cheaper than an upsert probing the
@@ -367,7 +259,7 @@ class CrmCustomerMetric(models.Model):
         self.invalidate_model()
         metrics = self.browse(row[0] for row in updated + inserted)
         if classify:
-            self.env["crm.customer.segment"]._classify_metrics(metrics)
+            self.env["crm.customer.segment"]._classify_metrics(metrics, as_of=as_of)
         return metrics
 
     @api.model

@@ -1,5 +1,7 @@
 import ast
 import logging
+from datetime import datetime
+from datetime import time
 
 import psycopg2
 
@@ -324,7 +326,7 @@ class CrmCustomerSegment(models.Model):
             ) from error
 
     @api.model
-    def _classify_metrics(self, metrics, reason="rule", note=None):
+    def _classify_metrics(self, metrics, reason="rule", note=None, as_of=None):
         """Assign each metric the first matching segment of its company (or its pin).
 
         One search per segment over the batch, in the segment's company
@@ -334,6 +336,9 @@ class CrmCustomerSegment(models.Model):
         A segment whose criteria fail is skipped and its error kept in `rule_error`: its current
         members stay in it (whether they still match is unknown), the other customers go on to
         the next segments, and the other segments and companies are classified as usual.
+
+        `as_of` (a date) dates the changes at the end of that day instead of now: the metrics
+        were computed as of that day.
         """
         if not metrics:
             return
@@ -382,7 +387,7 @@ class CrmCustomerSegment(models.Model):
             for metric_id, _company, current, pinned in state
             if (target := pinned or new_segment.get(metric_id)) != current
         ]
-        self._apply_segment_changes(changes, reason, note)
+        self._apply_segment_changes(changes, reason, note, as_of=as_of)
 
     @api.model
     def _set_rule_errors(self, errors):
@@ -395,9 +400,9 @@ class CrmCustomerSegment(models.Model):
                 segment.sudo().write({"rule_error": error})
 
     @api.model
-    def _apply_segment_changes(self, changes, reason, note=None):
+    def _apply_segment_changes(self, changes, reason, note=None, as_of=None):
         """Write [(metric id, new segment id or None)], mirror them on the partners and log
-        one history row per change."""
+        one history row per change (dated now, or at the end of the day `as_of`)."""
         if not changes:
             return
         metric_ids = [c[0] for c in changes]
@@ -413,7 +418,7 @@ class CrmCustomerSegment(models.Model):
                            (partner_id, company_id, old_segment_id, new_segment_id, date,
                             reason, note, user_id)
                     SELECT m.partner_id, m.company_id, m.segment_id, v.seg,
-                           now() AT TIME ZONE 'UTC', %(reason)s, %(note)s, %(uid)s
+                           %(date)s, %(reason)s, %(note)s, %(uid)s
                       FROM v JOIN crm_customer_metric m ON m.id = v.id
                 ), upd AS (
                     UPDATE crm_customer_metric m SET segment_id = v.seg
@@ -430,6 +435,9 @@ class CrmCustomerSegment(models.Model):
                 reason=reason,
                 note=note,
                 uid=self.env.uid,
+                date=SQL("now() AT TIME ZONE 'UTC'")
+                if as_of is None
+                else datetime.combine(fields.Date.to_date(as_of), time.max).replace(microsecond=0),
             )
         )
         self.env["crm.customer.metric"].invalidate_model(["segment_id"])

@@ -4,7 +4,7 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("crm_analytics_views_tour", {
     steps: () => [
         {
-            trigger: ".o_action_manager .o_view_controller:is(.o_graph_view, .o_form_view, .o_list_view)",
+            trigger: ".o_action_manager .o_view_controller:is(.o_graph_view, .o_pivot_view, .o_form_view, .o_list_view)",
             content: "the view is rendered",
         },
         {
