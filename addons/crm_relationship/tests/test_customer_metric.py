@@ -15,25 +15,30 @@ class TestCustomerMetric(CrmRelationshipCommon):
     def setUpClass(cls):
         super().setUpClass()
         with freeze_time("2026-06-30 12:00:00"):
-            code = "EUR" if cls.company.currency_id.name != "EUR" else "GBP"
-            cls.foreign = cls.setup_other_currency(code, rates=[("2025-01-01", 2.0)])
-            cls._order(cls.contact, 1000, "2026-01-10", cost=800)
-            cls._order(cls.customer, 1000, "2026-03-10", cost=800)
-            cls._order(cls.customer, 1000, "2026-05-10", cost=800)
-            # paid on time, more than 12 months ago
-            inv0 = cls._invoice(cls.customer, 5000, "2025-03-01", "2025-03-31")
-            cls._pay(inv0, 5000, "2025-03-05")
-            # paid in full 10 days late, invoiced to the contact
-            inv1 = cls._invoice(cls.contact, 1000, "2026-01-15", "2026-02-14")
-            cls._pay(inv1, 1000, "2026-02-24")
-            # partial payment on time, the rest overdue since 2026-03-31
-            inv2 = cls._invoice(cls.customer, 2000, "2026-03-01", "2026-03-31")
-            cls._pay(inv2, 500, "2026-03-20")
-            # fully reversed by a credit note (not a payment)
-            inv3 = cls._invoice(cls.customer, 400, "2026-04-01", "2026-05-01")
-            cls._reverse_invoice(inv3, post=True, date="2026-04-02")
-            # 600 in a currency at rate 2 = 300 in company currency, not yet due
-            cls._invoice(cls.customer, 600, "2026-06-01", "2026-07-01", currency_id=cls.foreign.id)
+            cls._build_history()
+
+    @classmethod
+    def _build_history(cls):
+        """Orders, invoices, payments and a credit note of cls.customer (and its contact)."""
+        code = "EUR" if cls.company.currency_id.name != "EUR" else "GBP"
+        cls.foreign = cls.setup_other_currency(code, rates=[("2025-01-01", 2.0)])
+        cls._order(cls.contact, 1000, "2026-01-10", cost=800)
+        cls._order(cls.customer, 1000, "2026-03-10", cost=800)
+        cls._order(cls.customer, 1000, "2026-05-10", cost=800)
+        # paid on time, more than 12 months ago
+        inv0 = cls._invoice(cls.customer, 5000, "2025-03-01", "2025-03-31")
+        cls._pay(inv0, 5000, "2025-03-05")
+        # paid in full 10 days late, invoiced to the contact
+        inv1 = cls._invoice(cls.contact, 1000, "2026-01-15", "2026-02-14")
+        cls._pay(inv1, 1000, "2026-02-24")
+        # partial payment on time, the rest overdue since 2026-03-31
+        inv2 = cls._invoice(cls.customer, 2000, "2026-03-01", "2026-03-31")
+        cls._pay(inv2, 500, "2026-03-20")
+        # fully reversed by a credit note (not a payment)
+        inv3 = cls._invoice(cls.customer, 400, "2026-04-01", "2026-05-01")
+        cls._reverse_invoice(inv3, post=True, date="2026-04-02")
+        # 600 in a currency at rate 2 = 300 in company currency, not yet due
+        cls._invoice(cls.customer, 600, "2026-06-01", "2026-07-01", currency_id=cls.foreign.id)
 
     def setUp(self):
         super().setUp()
