@@ -1,7 +1,7 @@
 {
     "name": "CRM Analytics",
     "summary": "Understand the customer base: RFM, lifetime value, churn risk, affinity and CRM KPIs",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/CRM",
     "author": "CRM Suite",
     "license": "LGPL-3",

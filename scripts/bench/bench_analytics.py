@@ -146,7 +146,7 @@ def main():
 
         seconds, fitted = timed(model._fit, company, date_from, date_to)
         report("CLV fit in Odoo (summary SQL + fit)", seconds, f"{fitted.customer_count} customers")
-        seconds, _ = timed(fitted._score_all)
+        seconds, _ = timed(env["crm.analytics.scheduler"]._score_all, fitted)
         report(
             "CLV + RFM scoring, write, next offers",
             seconds,

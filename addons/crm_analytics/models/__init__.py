@@ -1,4 +1,5 @@
 from . import crm_affinity_mixin
+from . import crm_analytics_scheduler
 from . import crm_category_affinity
 from . import crm_clv_model
 from . import crm_customer_propensity

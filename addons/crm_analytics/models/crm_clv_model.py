@@ -1,6 +1,5 @@
 import logging
 import time
-from datetime import timedelta
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
@@ -10,21 +9,19 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import clv
 
 _logger = logging.getLogger(__name__)
 
-SCORE_BATCH_SIZE = 20000
-
 
 class CrmClvModel(models.Model):
-    """One fit of the customer value models of a company, and the scoring run that follows.
+    """One fit of the customer value models of a company.
 
-    A fit stores the BG/NBD and Gamma-Gamma parameters, their log-likelihoods, the data window
-    and the RFM quintile boundaries. Scoring then walks the partners in id order, batch by
-    batch; ``cursor_partner_id`` records where it is, so an interrupted cron resumes there.
+    A fit stores the purchase model's and Gamma-Gamma's parameters, their log-likelihoods, the
+    data window, the RFM quintile boundaries and how far the scores computed with it have got
+    (``cursor_partner_id``, so that an interrupted scoring resumes there). The steps that fit,
+    score and refresh the rest are run by crm.analytics.scheduler.
     """
 
     _name = "crm.clv.model"
@@ -66,12 +63,6 @@ class CrmClvModel(models.Model):
     avg_clv = fields.Monetary("Average CLV", currency_field="currency_id", aggregator="avg")
     total_clv = fields.Monetary("Total CLV", currency_field="currency_id")
     avg_p_alive = fields.Float("Average P(active)", digits=(16, 3), aggregator="avg")
-    propensity_auc = fields.Float(
-        "Propensity AUC (training)",
-        digits=(16, 3),
-        help="Area under the ROC curve of the category propensity model on its training data "
-        "(0.5 = no better than chance, 1 = perfect).",
-    )
     message = fields.Text(help="Why the last attempt failed, when it did.")
 
     @api.depends("company_id", "fit_date")
@@ -93,7 +84,7 @@ class CrmClvModel(models.Model):
         company = self._check_recompute_access()
         # sudo: the caller is an analytics manager allowed in ``company`` (checked above); the
         # tables written are read-only to users, and the pipeline only touches ``company``.
-        model = self.sudo()._refresh_company(company, commit=False)
+        model = self.env["crm.analytics.scheduler"].sudo()._refresh_company(company)
         return {
             "type": "ir.actions.act_window",
             "res_model": "crm.clv.model",
@@ -145,30 +136,11 @@ class CrmClvModel(models.Model):
         )
 
     @api.model
-    def _data_window(self, company):
-        date_to = fields.Date.context_today(self)
+    def _data_window(self, company, as_of=None):
+        """[date_from, date_to) of a fit made on ``as_of`` (default today): the sales before
+        that day."""
+        date_to = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         return date_to - relativedelta(months=company.crm_analytics_window_months), date_to
-
-    @api.model
-    def _refresh_company(self, company, commit=False):
-        """Affinities, fit, scores and propensities of one company. Raises UserError, writing
-        nothing, on bad settings or too little data. ``commit`` (crons only) commits after
-        each batch."""
-        model = self._prepare_company(company)
-        if commit:
-            self.env["ir.cron"]._commit_progress(0)
-        if model._score_all(commit=commit):
-            self.env["crm.customer.propensity"]._refresh(company, model.date_to, model)
-        return model
-
-    @api.model
-    def _prepare_company(self, company):
-        """Check the settings, refresh the affinities and fit the models (no commit)."""
-        company._crm_analytics_check_settings()
-        self.env.flush_all()
-        date_from, date_to = self._data_window(company)
-        self.env["crm.product.affinity"]._refresh(company, date_from, date_to)
-        return self._fit(company, date_from, date_to)
 
     @api.model
     def _fit(self, company, date_from, date_to):
@@ -234,124 +206,3 @@ class CrmClvModel(models.Model):
         """Upper bound of the first four of five ntile groups (same split as SQL ntile(5))."""
         groups = np.array_split(np.sort(np.asarray(values, dtype=float)), 5)
         return [float(g[-1]) if len(g) else float("inf") for g in groups[:4]]
-
-    def _next_batch_end(self):
-        """Partner id closing the next batch of SCORE_BATCH_SIZE customers (None = last)."""
-        self.ensure_one()
-        facts = self.env["crm.customer.facts"]
-        orders = facts._order_rows(
-            [self.company_id.id],
-            facts._window(self.date_to - timedelta(days=1), date_from=self.date_from),
-            partners=lambda column: SQL("%s > %s", column, self.cursor_partner_id),
-        )
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT DISTINCT partner_id FROM (%s) AS o ORDER BY 1 OFFSET %s LIMIT 1",
-                orders,
-                SCORE_BATCH_SIZE - 1,
-            )
-        )
-        return rows[0][0] if rows else None
-
-    def _score_all(self, commit=False):
-        """Score the remaining partners batch by batch; finish the run when none is left."""
-        self.ensure_one()
-        score = self.env["crm.customer.score"]
-        if commit:
-            self.env["ir.cron"]._commit_progress(
-                remaining=max(self.customer_count - self.scored_count, 0)
-            )
-        while True:
-            upper = self._next_batch_end()
-            done = score._score_batch(self, self.cursor_partner_id, upper)
-            if upper is None:
-                break
-            self.write({"cursor_partner_id": upper, "scored_count": self.scored_count + done})
-            if commit and not self.env["ir.cron"]._commit_progress(done):
-                return False
-        self.scored_count += done
-        self._finish()
-        if commit:
-            self.env["ir.cron"]._commit_progress(done)
-        return True
-
-    def _finish(self):
-        """Drop the scores of customers no longer in the window, store averages, close."""
-        self.ensure_one()
-        self.env.execute_query(
-            SQL(
-                "DELETE FROM crm_customer_score WHERE company_id = %s AND model_id IS DISTINCT FROM %s",
-                self.company_id.id,
-                self.id,
-            )
-        )
-        avg, total, alive = self.env.execute_query(
-            SQL(
-                "SELECT avg(clv), sum(clv), avg(p_alive) FROM crm_customer_score WHERE model_id = %s",
-                self.id,
-            )
-        )[0]
-        self.env["crm.customer.score"].invalidate_model()
-        self.write(
-            {
-                "state": "done",
-                "avg_clv": avg or 0.0,
-                "total_clv": total or 0.0,
-                "avg_p_alive": alive or 0.0,
-            }
-        )
-
-    # ------------------------------------------------------------------------------------------
-    # crons
-
-    def _score_then_refresh_propensities(self):
-        """The cron's work on this fitted model: score the remaining partners (committing each
-        batch), then refresh the propensities. False when the cron ran out of time."""
-        self.ensure_one()
-        if not self._score_all(commit=True):
-            return False
-        self.env["crm.customer.propensity"]._refresh(self.company_id, self.date_to, self)
-        return True
-
-    @api.model
-    def _cron_refresh_scores(self):
-        """Per company: resume an interrupted scoring run, or refit once a day."""
-        # sudo: the scheduler is the system pipeline (this private method is reachable from no
-        # button nor RPC); it writes tables read-only to users, for every company.
-        self = self.sudo()
-        today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
-            model = self.with_company(company)
-            running = model.search(
-                [("company_id", "=", company.id), ("state", "=", "scoring")], limit=1
-            )
-            if running:
-                if not running._score_then_refresh_propensities():
-                    return
-                continue
-            if model.search_count(
-                [("company_id", "=", company.id), ("state", "=", "done"), ("date_to", ">=", today)]
-            ) or not self.env["sale.order"].search_count(
-                [("company_id", "=", company.id), ("state", "=", "sale")], limit=1
-            ):
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    fitted = model._prepare_company(company)
-            except UserError as error:
-                _logger.info("Customer scores of %s not refreshed: %s", company.name, error)
-                date_from, date_to = model._data_window(company)
-                model.create(
-                    {
-                        "company_id": company.id,
-                        "state": "failed",
-                        "date_from": date_from,
-                        "date_to": date_to,
-                        "message": str(error),
-                    }
-                )
-                self.env["ir.cron"]._commit_progress(0)
-                continue
-            self.env["ir.cron"]._commit_progress(0)
-            if not fitted._score_then_refresh_propensities():
-                return

@@ -159,10 +159,10 @@ class CrmCustomerPropensity(models.Model):
         return fit, propensity.auc(fit.predict(X), y)
 
     @api.model
-    def _refresh(self, company, as_of, model=None):
+    def _refresh(self, company, as_of):
         """Retrain and replace the company's propensities; keep the old rows on failure.
 
-        The training AUC is written on ``model`` (a crm.clv.model fit record) when given."""
+        The model's AUC on its training data is kept on the company."""
         period = company.crm_propensity_days
         chunks = self._chunks(company)
         try:
@@ -170,8 +170,11 @@ class CrmCustomerPropensity(models.Model):
         except propensity.PropensityError as error:
             _logger.info("Propensities of %s not refreshed: %s", company.name, error)
             return False
-        if model:
-            model.propensity_auc = training_auc
+        # sudo: the pipeline's own read-only figure on the company, written whoever started the
+        # refresh (the cron, or an analytics manager checked by crm.clv.model.action_recompute)
+        company.sudo().write(
+            {"crm_propensity_auc": training_auc, "crm_propensity_trained_at": fields.Datetime.now()}
+        )
         self.env.execute_query(
             SQL("DELETE FROM crm_customer_propensity WHERE company_id = %s", company.id)
         )

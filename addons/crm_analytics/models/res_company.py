@@ -36,6 +36,14 @@ class ResCompany(models.Model):
         default=90,
         help="Length of the future period for which purchase propensities are estimated.",
     )
+    crm_propensity_auc = fields.Float(
+        "Propensity AUC (training)",
+        digits=(16, 2),
+        readonly=True,
+        help="Area under the ROC curve of the category propensity model on its training data "
+        "at its last training (0.5 = no better than chance, 1 = perfect).",
+    )
+    crm_propensity_trained_at = fields.Datetime("Propensity Trained On", readonly=True)
 
     @api.constrains(
         "crm_clv_horizon_months",

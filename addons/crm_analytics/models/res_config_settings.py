@@ -18,3 +18,5 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.crm_affinity_min_support", readonly=False
     )
     crm_propensity_days = fields.Integer(related="company_id.crm_propensity_days", readonly=False)
+    crm_propensity_auc = fields.Float(related="company_id.crm_propensity_auc")
+    crm_propensity_trained_at = fields.Datetime(related="company_id.crm_propensity_trained_at")

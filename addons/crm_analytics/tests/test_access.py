@@ -27,7 +27,7 @@ class TestAnalyticsRoles(CrmAnalyticsCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_roles()
-        cls.fit = cls.env["crm.clv.model"]._refresh_company(cls.company)
+        cls.fit = cls.env["crm.analytics.scheduler"]._refresh_company(cls.company)
         cls.score = cls._score_of(cls.customers[0])
         # Company B has its own fit and a score of the same (shared) customer.
         cls.fit_b = cls.env["crm.clv.model"].create(

@@ -93,15 +93,19 @@ class TestAnalyticsRpc(HttpCase, CrmAnalyticsCase):
     def test_private_pipeline_methods_are_not_callable(self):
         before = self._state()
         self.authenticate("ana_manager", "ana_manager")
-        for method in ("_refresh_company", "_cron_refresh_scores", "_check_recompute_access"):
+        for model, method in (
+            ("crm.analytics.scheduler", "_refresh_company"),
+            ("crm.analytics.scheduler", "_cron_refresh_scores"),
+            ("crm.clv.model", "_check_recompute_access"),
+        ):
             with (
                 self.subTest(method=method),
                 mute_logger("odoo.http"),
                 self.assertRaises(JsonRpcException),
             ):
                 self.make_jsonrpc_request(
-                    f"/web/dataset/call_kw/crm.clv.model/{method}",
-                    {"model": "crm.clv.model", "method": method, "args": [[]], "kwargs": {}},
+                    f"/web/dataset/call_kw/{model}/{method}",
+                    {"model": model, "method": method, "args": [[]], "kwargs": {}},
                 )
         self.assertEqual(self._state(), before)
 

@@ -13,7 +13,7 @@ class TestAffinity(CrmAnalyticsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["crm.clv.model"]._refresh_company(cls.company)
+        cls.env["crm.analytics.scheduler"]._refresh_company(cls.company)
 
     def _rule(self, left, right):
         return self.env["crm.product.affinity"].search(
@@ -57,7 +57,7 @@ class TestAffinity(CrmAnalyticsCase):
     def test_products_without_category_are_left_out_of_category_models(self):
         # Odoo 19 lets a product have no category: its lines count for product pairs only.
         self.products[2:].product_tmpl_id.categ_id = False
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         categories = self.env["crm.category.affinity"].search(
             [("company_id", "=", self.company.id)]
         )

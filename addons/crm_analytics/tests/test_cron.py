@@ -20,7 +20,7 @@ class TestCron(CrmAnalyticsCase):
         with patch.object(
             type(self.env["ir.cron"]), "_commit_progress", return_value=float("inf")
         ) as progress:
-            self.env["crm.clv.model"]._cron_refresh_scores()
+            self.env["crm.analytics.scheduler"]._cron_refresh_scores()
         return progress
 
     def _models(self):
@@ -32,7 +32,7 @@ class TestCron(CrmAnalyticsCase):
         self.assertTrue(progress.called)
 
     def test_cron_records_a_failed_fit_and_keeps_the_scores(self):
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         self._models().date_to = "2026-01-01"  # yesterday's run: the cron refits today
         before = self._score_of(self.customers[0]).clv
         with patch.object(clv, "fit_bgnbd", side_effect=clv.CLVFitError("Too few repeat buyers.")):
@@ -42,7 +42,7 @@ class TestCron(CrmAnalyticsCase):
         self.assertEqual(self._score_of(self.customers[0]).clv, before)
 
     def test_cron_resumes_an_interrupted_scoring_run(self):
-        model = self.env["crm.clv.model"]._prepare_company(self.company)
+        model = self.env["crm.analytics.scheduler"]._prepare_company(self.company)
         model.cursor_partner_id = self.customers.sorted("id")[19].id
         self._run_cron()
         self.assertEqual(model.state, "done")
@@ -51,12 +51,12 @@ class TestCron(CrmAnalyticsCase):
         self.assertEqual(len(scored), 20)
 
     def test_cron_skips_a_fresh_company(self):
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         self._run_cron()
         self.assertEqual(len(self._models()), 1)
 
     def test_salesperson_without_analytics_sees_the_service_level_only(self):
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         level = self.env["crm.service.level"].create(
             {"name": "Nivel Test", "company_id": self.company.id}
         )

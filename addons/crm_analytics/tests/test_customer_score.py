@@ -8,7 +8,7 @@ from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from odoo.addons.crm_analytics.lib import clv
-from odoo.addons.crm_analytics.models import crm_clv_model
+from odoo.addons.crm_analytics.models import crm_analytics_scheduler
 
 from .common import TODAY
 from .common import CrmAnalyticsCase
@@ -18,7 +18,7 @@ from .common import CrmAnalyticsCase
 @freeze_time(TODAY)
 class TestCustomerScore(CrmAnalyticsCase):
     def _refresh(self):
-        return self.env["crm.clv.model"]._refresh_company(self.company)
+        return self.env["crm.analytics.scheduler"]._refresh_company(self.company)
 
     def test_refresh_scores_every_customer_once(self):
         model = self._refresh()
@@ -69,7 +69,7 @@ class TestCustomerScore(CrmAnalyticsCase):
     def test_company_with_too_little_data_gets_a_clear_message(self):
         empty = self.env["res.company"].create({"name": "Tienda Vacía Test"})
         with self.assertRaisesRegex(UserError, "no confirmed sales"):
-            self.env["crm.clv.model"].with_company(empty)._refresh_company(empty)
+            self.env["crm.analytics.scheduler"].with_company(empty)._refresh_company(empty)
 
     def test_horizon_out_of_range_is_refused(self):
         with self.assertRaisesRegex(ValidationError, "between 1 and 120 months"):
@@ -80,11 +80,12 @@ class TestCustomerScore(CrmAnalyticsCase):
             self.company.crm_clv_discount_rate = 1.5
 
     def test_interrupted_scoring_resumes_after_the_cursor(self):
-        with patch.object(crm_clv_model, "SCORE_BATCH_SIZE", 7):
-            model = self.env["crm.clv.model"]._prepare_company(self.company)
+        with patch.object(crm_analytics_scheduler, "SCORE_BATCH_SIZE", 7):
+            scheduler = self.env["crm.analytics.scheduler"]
+            model = scheduler._prepare_company(self.company)
             cursor = self.customers.sorted("id")[13].id
             model.cursor_partner_id = cursor
-            model._score_all()
+            scheduler._score_all(model)
         scored = self.env["crm.customer.score"].search([("company_id", "=", self.company.id)])
         self.assertEqual(scored.partner_id, self.customers.filtered(lambda p: p.id > cursor))
         self.assertEqual(model.state, "done")
@@ -105,9 +106,10 @@ class TestCustomerScore(CrmAnalyticsCase):
         self.assertEqual(partner.crm_clv, self._score_of(self.customers[0]).clv)
         self.assertTrue(partner.crm_rfm_segment)
 
-    def test_propensity_training_auc_is_stored_on_the_fit(self):
-        model = self._refresh()
-        self.assertTrue(0.5 < model.propensity_auc <= 1)
+    def test_propensity_training_auc_is_stored_on_the_company(self):
+        self._refresh()
+        self.assertTrue(0.5 < self.company.crm_propensity_auc <= 1)
+        self.assertTrue(self.company.crm_propensity_trained_at)
 
     def test_propensities_are_stored_per_customer_and_category(self):
         self._refresh()
@@ -142,7 +144,7 @@ def test_rfm_segment_map_covers_every_cell():
 @freeze_time(TODAY)
 class TestScoreAccess(CrmAnalyticsCase):
     def test_scores_of_another_company_are_hidden(self):
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         other = self.env["res.company"].create({"name": "Otra Tienda Test"})
         outsider = new_test_user(
             self.env,

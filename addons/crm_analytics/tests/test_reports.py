@@ -46,7 +46,7 @@ class TestReports(CrmAnalyticsCase):
         self.assertEqual((base["2024-01-01"], base["2024-12-01"], base["2025-03-01"]), (0, 1, 0))
 
     def test_revenue_per_segment_matches_the_orders(self):
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         groups = self.env["crm.report.segment.revenue"]._read_group(
             self._company_domain(), ["rfm_segment"], ["revenue:sum"]
         )
@@ -97,7 +97,7 @@ class TestReports(CrmAnalyticsCase):
         self.assertEqual(by_order[earning.id].points_earned, 50)
 
     def test_average_clv_trend_has_one_point_per_fit(self):
-        self.env["crm.clv.model"]._refresh_company(self.company)
+        self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         trend = self.env["crm.clv.model"]._read_group(
             [*self._company_domain(), ("state", "=", "done")], ["fit_date:month"], ["avg_clv:avg"]
         )

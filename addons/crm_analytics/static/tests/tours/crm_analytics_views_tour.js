@@ -8,7 +8,7 @@ registry.category("web_tour.tours").add("crm_analytics_views_tour", {
             content: "the view is rendered",
         },
         {
-            trigger: ".o_graph_renderer, .o_form_sheet, .o_list_renderer",
+            trigger: ".o_graph_renderer, .o_pivot, .o_form_sheet, .o_list_renderer",
             content: "its content is shown",
         },
     ],
