@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks: make bench [ARGS="relationship loyalty analytics"]. Each prints its own figures
-# as ratios against a baseline measured in the same run. The data set lives in the database
+# Benchmarks: make bench [ARGS="relationship loyalty analytics clv_lifetimes"]. Each prints its
+# own figures as ratios against a baseline measured in the same run. The data set lives in the database
 # crm_bench (BENCH_DB), generated once by scripts/bench/datagen.py and reused.
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
