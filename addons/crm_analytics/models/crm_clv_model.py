@@ -9,8 +9,10 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import clv
+from odoo.addons.crm_analytics.lib import validation
 
 _logger = logging.getLogger(__name__)
 
@@ -45,11 +47,59 @@ class CrmClvModel(models.Model):
     discount_rate = fields.Float("Annual Discount Rate", digits=(4, 4))
     customer_count = fields.Integer("Customers")
     repeat_customer_count = fields.Integer("Repeat Customers")
+    model_kind = fields.Selection(
+        [("bgnbd", "BG/NBD"), ("mbgnbd", "MBG/NBD")],
+        "Purchase Model",
+        default="bgnbd",
+        help="The purchase model chosen on the holdout: BG/NBD, or MBG/NBD in which a customer "
+        "may also stop right after the first purchase.",
+    )
     bgnbd_r = fields.Float("r", digits=(16, 6))
     bgnbd_alpha = fields.Float("alpha", digits=(16, 6))
     bgnbd_a = fields.Float("a", digits=(16, 6))
     bgnbd_b = fields.Float("b", digits=(16, 6))
-    bgnbd_loglik = fields.Float("BG/NBD Log-likelihood", digits=(16, 2))
+    bgnbd_loglik = fields.Float("Purchase Model Log-likelihood", digits=(16, 2))
+    diagnostics = fields.Text(
+        "Fit Warnings", help="Reasons not to trust the fit (degenerate or unstable parameters)."
+    )
+    # holdout validation: fitted on the window up to holdout_months ago, judged on the rest
+    holdout_months = fields.Integer("Holdout (months)")
+    holdout_customers = fields.Integer("Customers Validated")
+    holdout_predicted = fields.Float(
+        "Predicted Purchases", digits=(16, 0), help="Purchases the model predicted for the holdout."
+    )
+    holdout_actual = fields.Float(
+        "Actual Purchases", digits=(16, 0), help="Purchases the customers made in the holdout."
+    )
+    holdout_error = fields.Float(
+        "Purchase Forecast Error", digits=(16, 3), help="(predicted - actual) / actual."
+    )
+    holdout_churned_share = fields.Float(
+        "Customers Who Did Not Buy", digits=(16, 3), help="Share of the validated customers."
+    )
+    model_auc = fields.Float(
+        "Model Churn AUC",
+        digits=(16, 2),
+        help="How well the model ranked the customers who bought nothing in the holdout "
+        "(0.5 = chance, 1 = perfect).",
+    )
+    naive_auc = fields.Float(
+        "Simple Rule Churn AUC",
+        digits=(16, 2),
+        help="The same for the simple rule: days since the last purchase divided by the "
+        "customer's usual gap between purchases.",
+    )
+    churn_source = fields.Selection(
+        [("model", "Model"), ("naive", "Simple rule")],
+        "Churn Risk From",
+        default="naive",
+        help="Churn risk comes from the model only when it ranked churners better than the "
+        "simple rule on the holdout.",
+    )
+    naive_intercept = fields.Float(digits=(16, 6))
+    naive_slope = fields.Float(digits=(16, 6))
+    candidates = fields.Json("Candidate Models")
+    validation_summary = fields.Text(compute="_compute_validation_summary")
     gg_p = fields.Float("p", digits=(16, 6))
     gg_q = fields.Float("q", digits=(16, 6))
     gg_gamma = fields.Float("gamma", digits=(16, 6))
@@ -64,6 +114,57 @@ class CrmClvModel(models.Model):
     total_clv = fields.Monetary("Total CLV", currency_field="currency_id")
     avg_p_alive = fields.Float("Average P(active)", digits=(16, 3), aggregator="avg")
     message = fields.Text(help="Why the last attempt failed, when it did.")
+
+    @api.depends(
+        "holdout_months",
+        "holdout_predicted",
+        "holdout_actual",
+        "model_auc",
+        "naive_auc",
+        "churn_source",
+        "model_kind",
+    )
+    def _compute_validation_summary(self):
+        _ = self.env._
+        for fit in self:
+            if not fit.holdout_months or not fit.holdout_customers:
+                fit.validation_summary = _(
+                    "Not validated: there was not enough history before the holdout. Churn "
+                    "risk comes from the simple rule (days since the last purchase divided by "
+                    "the customer's usual gap)."
+                )
+                continue
+            lines = [
+                _(
+                    "Fitted on the data up to %(months)s months ago and tested on the last "
+                    "%(months)s months (%(customers)s customers): it predicted %(predicted)s "
+                    "purchases, there were %(actual)s.",
+                    months=fit.holdout_months,
+                    customers=fit.holdout_customers,
+                    predicted=f"{fit.holdout_predicted:,.0f}",
+                    actual=f"{fit.holdout_actual:,.0f}",
+                )
+            ]
+            if fit.model_auc and fit.naive_auc:
+                lines.append(
+                    _(
+                        "Finding the customers who then bought nothing: the model scores "
+                        "%(model)s, the simple rule %(naive)s (0.5 = chance, 1 = perfect).",
+                        model=f"{fit.model_auc:.2f}",
+                        naive=f"{fit.naive_auc:.2f}",
+                    )
+                )
+            if fit.churn_source == "model":
+                lines.append(_("Churn risk comes from the model."))
+            else:
+                lines.append(
+                    _(
+                        "The model does not beat the simple rule: the churn risk shown comes "
+                        "from the rule (days since the last purchase divided by the customer's "
+                        "usual gap). Lifetime values still come from the model."
+                    )
+                )
+            fit.validation_summary = "\n".join(lines)
 
     @api.depends("company_id", "fit_date")
     def _compute_display_name(self):
@@ -114,16 +215,30 @@ class CrmClvModel(models.Model):
     # ------------------------------------------------------------------------------------------
     # business
 
-    def _bgnbd(self):
+    def _purchase_fit(self):
+        """The stored purchase model (BG/NBD or MBG/NBD) as a lib/clv fit."""
         self.ensure_one()
-        return clv.BetaGeoFit(
-            r=self.bgnbd_r,
-            alpha=self.bgnbd_alpha,
-            a=self.bgnbd_a,
-            b=self.bgnbd_b,
+        return clv.make_purchase_fit(
+            self.model_kind or "bgnbd",
+            self.bgnbd_r,
+            self.bgnbd_alpha,
+            self.bgnbd_a,
+            self.bgnbd_b,
             loglik=self.bgnbd_loglik,
             n_customers=self.customer_count,
         )
+
+    def _naive_calibration(self):
+        """The simple churn rule's calibration on the holdout (None when not validated)."""
+        self.ensure_one()
+        if not self.holdout_customers or not (self.naive_slope or self.naive_intercept):
+            return None
+        return validation.NaiveCalibration(intercept=self.naive_intercept, slope=self.naive_slope)
+
+    def _churn_weeks(self):
+        """Churn risk is the probability of no purchase in this many weeks (the holdout's
+        length, or 6 months without one)."""
+        return (self.holdout_months or 6) * clv.DAYS_PER_MONTH / 7.0
 
     def _gamma_gamma(self):
         self.ensure_one()
@@ -160,10 +275,16 @@ class CrmClvModel(models.Model):
                     end=date_to,
                 )
             )
+        validated = self._validate_on_holdout(company, date_from, date_to)
+        kind = validated.get("model_kind", "mbgnbd")
         spenders = data["monetary"] > 0
         try:
-            bg = clv.fit_bgnbd(data["x"], data["t_x"], data["T"])
-            gg = clv.fit_gamma_gamma(data["x"][spenders], data["monetary"][spenders])
+            purchase = clv.fit_purchase_model(
+                kind, data["x"], data["t_x"], data["T"], prior=clv.WEAK_PURCHASE_PRIOR
+            )
+            gg = clv.fit_gamma_gamma(
+                data["x"][spenders], data["monetary"][spenders], prior=clv.WEAK_SPEND_PRIOR
+            )
             clv.expected_average_spend(gg, [0.0], [0.0])
         except clv.CLVError as error:
             raise UserError(
@@ -183,11 +304,14 @@ class CrmClvModel(models.Model):
                 "discount_rate": company.crm_clv_discount_rate,
                 "customer_count": len(data["x"]),
                 "repeat_customer_count": int(np.count_nonzero(data["x"])),
-                "bgnbd_r": bg.r,
-                "bgnbd_alpha": bg.alpha,
-                "bgnbd_a": bg.a,
-                "bgnbd_b": bg.b,
-                "bgnbd_loglik": bg.loglik,
+                "model_kind": kind,
+                "bgnbd_r": purchase.r,
+                "bgnbd_alpha": purchase.alpha,
+                "bgnbd_a": purchase.a,
+                "bgnbd_b": purchase.b,
+                "bgnbd_loglik": purchase.loglik,
+                "diagnostics": "\n".join((*purchase.diagnostics, *gg.diagnostics)) or False,
+                **validated,
                 "gg_p": gg.p,
                 "gg_q": gg.q,
                 "gg_gamma": gg.gamma,
@@ -200,6 +324,70 @@ class CrmClvModel(models.Model):
                 "fit_seconds": time.monotonic() - started,
             }
         )
+
+    @api.model
+    def _validate_on_holdout(self, company, date_from, date_to):
+        """Fit the candidate purchase models on [date_from, date_to - holdout), judge them on
+        the holdout (the last ``crm_clv_holdout_months`` months) and return the fit's
+        validation values: the chosen model, its forecast of purchases against the actual
+        ones, its churn AUC next to the simple rule's, where churn risk comes from. Empty (not
+        validated) when the history before the holdout cannot support a fit."""
+        months = company.crm_clv_holdout_months
+        cut = date_to - relativedelta(months=months)
+        if cut <= date_from:
+            return {}
+        score = self.env["crm.customer.score"]
+        data = score._summary_arrays(
+            self.env.execute_query(score._summary_query(company, date_from, cut)), cut
+        )
+        if data is None:
+            return {}
+        facts = self.env["crm.customer.facts"]
+        rows = self.env.execute_query(
+            facts._facts_query(
+                ["purchase_days"],
+                [company.id],
+                facts._window(date_to - relativedelta(days=1), date_from=cut),
+                partners=lambda column: SQL("%s = ANY(%s)", column, data["partner_id"].tolist()),
+                keys="orders",
+            )
+        )
+        holdout = {partner_id: days for partner_id, _company_id, days in rows}
+        bought = np.array([holdout.get(p, 0) for p in data["partner_id"].tolist()], dtype=float)
+        weeks = (date_to - cut).days / 7.0
+        try:
+            selection = validation.select_model(data["x"], data["t_x"], data["T"], bought, weeks)
+        except clv.CLVError as error:
+            _logger.info("Holdout validation of %s skipped: %s", company.name, error)
+            return {}
+        best = selection.best
+        if best is None:
+            return {}
+        calibration = selection.naive_calibration
+        return {
+            "model_kind": best.kind,
+            "holdout_months": months,
+            "holdout_customers": best.n_customers,
+            "holdout_predicted": best.predicted_purchases,
+            "holdout_actual": best.actual_purchases,
+            "holdout_error": best.purchase_error or 0.0,
+            "holdout_churned_share": best.churned_share,
+            "model_auc": best.auc or 0.0,
+            "naive_auc": selection.naive_auc or 0.0,
+            "churn_source": selection.churn_source,
+            "naive_intercept": calibration.intercept if calibration else 0.0,
+            "naive_slope": calibration.slope if calibration else 0.0,
+            "candidates": [
+                {
+                    "kind": candidate.kind,
+                    "auc": candidate.auc,
+                    "purchase_error": candidate.purchase_error,
+                    "predicted": candidate.predicted_purchases,
+                }
+                for candidate in selection.candidates
+            ]
+            + [{"kind": kind, "failed": message} for kind, message in selection.failures],
+        }
 
     @api.model
     def _quintile_bounds(self, values):

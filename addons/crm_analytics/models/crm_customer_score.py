@@ -8,6 +8,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import clv
+from odoo.addons.crm_analytics.lib import validation
 from odoo.addons.crm_relationship.tools import local_settings
 
 
@@ -30,7 +31,8 @@ RFM_SEGMENTS = [
     ("lost", "Lost"),
 ]
 CHURN_BANDS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
-# Churn risk = 1 - P(alive): below 0.3 low, below 0.6 medium, else high.
+# Churn risk (probability of no purchase over the holdout length): below 0.3 low, below 0.6
+# medium, else high.
 CHURN_BAND_LIMITS = (0.3, 0.6)
 
 
@@ -98,7 +100,14 @@ class CrmCustomerScore(models.Model):
         digits=(16, 2), aggregator="sum", help="Purchases expected over the CLV horizon (BG/NBD)."
     )
     p_alive = fields.Float("P(active)", digits=(16, 3), aggregator="avg")
-    churn_risk = fields.Float(digits=(16, 3), aggregator="avg", help="1 - P(active).")
+    churn_risk = fields.Float(
+        digits=(16, 3),
+        aggregator="avg",
+        help="Probability that the customer buys nothing in the next months (the fit's "
+        "holdout length): from the model when it beat the simple rule on the holdout, else "
+        "from the rule (days since the last purchase divided by the usual gap).",
+    )
+    churn_source = fields.Selection(related="model_id.churn_source")
     churn_band = fields.Selection(CHURN_BANDS, "Churn Risk Band", index=True)
     expected_spend = fields.Monetary(
         "Expected Spend per Purchase", currency_field="currency_id", aggregator="avg"
@@ -240,14 +249,14 @@ class CrmCustomerScore(models.Model):
         data = self._summary_arrays(rows, model.date_to)
         if data is None:
             return 0
-        bg, gg = model._bgnbd(), model._gamma_gamma()
+        purchase, gg = model._purchase_fit(), model._gamma_gamma()
         x, t_x, T = data["x"], data["t_x"], data["T"]
         horizon_weeks = model.horizon_months * clv.DAYS_PER_MONTH / 7.0
-        p_alive = clv.probability_alive(bg, x, t_x, T)
-        expected = clv.conditional_expected_purchases(bg, horizon_weeks, x, t_x, T)
+        p_alive = clv.probability_alive(purchase, x, t_x, T)
+        expected = clv.conditional_expected_purchases(purchase, horizon_weeks, x, t_x, T)
         spend = clv.expected_average_spend(gg, x, data["monetary"]) * data["margin_ratio"]
         value = clv.discounted_clv(
-            bg,
+            purchase,
             gg,
             x,
             t_x,
@@ -257,9 +266,14 @@ class CrmCustomerScore(models.Model):
             model.discount_rate,
             margin_ratio=data["margin_ratio"],
         )
+        # Churn risk: the probability of no purchase over the holdout's length, from the model
+        # when it beat the simple rule on the holdout, else from the rule (see the fit).
+        if model.churn_source == "model":
+            risk = clv.probability_no_purchase(purchase, model._churn_weeks(), x, t_x, T)
+        else:
+            risk = validation.naive_churn_probability(x, t_x, T, model._naive_calibration())
         r, f, m = self._rfm_scores(data, model.rfm_bounds)
         segment = rfm_segment(r, (f + m + 1) // 2)
-        risk = 1.0 - p_alive
         band = np.where(
             risk < CHURN_BAND_LIMITS[0],
             "low",

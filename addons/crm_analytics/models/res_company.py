@@ -36,6 +36,13 @@ class ResCompany(models.Model):
         default=90,
         help="Length of the future period for which purchase propensities are estimated.",
     )
+    crm_clv_holdout_months = fields.Integer(
+        "Holdout (months)",
+        default=6,
+        help="Each fit is tested on the last months of sales: fitted on the window up to "
+        "this many months ago, it predicts them, and its predictions are compared with what "
+        "happened and with the simple rule.",
+    )
     crm_propensity_auc = fields.Float(
         "Propensity AUC (training)",
         digits=(16, 2),
@@ -51,6 +58,7 @@ class ResCompany(models.Model):
         "crm_analytics_window_months",
         "crm_affinity_min_support",
         "crm_propensity_days",
+        "crm_clv_holdout_months",
     )
     def _check_crm_analytics_settings(self):
         for company in self:
@@ -72,3 +80,11 @@ class ResCompany(models.Model):
             raise ValidationError(_("The minimum affinity support must be between 0 and 1."))
         if not 7 <= self.crm_propensity_days <= 365:
             raise ValidationError(_("The propensity period must be between 7 and 365 days."))
+        if not 1 <= self.crm_clv_holdout_months < self.crm_analytics_window_months:
+            raise ValidationError(
+                _(
+                    "The holdout must be at least 1 month and shorter than the analysis "
+                    "window (%(window)s months).",
+                    window=self.crm_analytics_window_months,
+                )
+            )

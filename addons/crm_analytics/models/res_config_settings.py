@@ -18,5 +18,8 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.crm_affinity_min_support", readonly=False
     )
     crm_propensity_days = fields.Integer(related="company_id.crm_propensity_days", readonly=False)
+    crm_clv_holdout_months = fields.Integer(
+        related="company_id.crm_clv_holdout_months", readonly=False
+    )
     crm_propensity_auc = fields.Float(related="company_id.crm_propensity_auc")
     crm_propensity_trained_at = fields.Datetime(related="company_id.crm_propensity_trained_at")

@@ -1,6 +1,7 @@
 from . import test_access
 from . import test_access_rpc
 from . import test_affinity
+from . import test_clv_validation
 from . import test_crm_service_level
 from . import test_cron
 from . import test_customer_360_panels

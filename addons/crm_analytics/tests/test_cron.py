@@ -35,7 +35,9 @@ class TestCron(CrmAnalyticsCase):
         self.env["crm.analytics.scheduler"]._refresh_company(self.company)
         self._models().date_to = "2026-01-01"  # yesterday's run: the cron refits today
         before = self._score_of(self.customers[0]).clv
-        with patch.object(clv, "fit_bgnbd", side_effect=clv.CLVFitError("Too few repeat buyers.")):
+        with patch.object(
+            clv, "fit_purchase_model", side_effect=clv.CLVFitError("Too few repeat buyers.")
+        ):
             self._run_cron()
         failed = self._models().filtered(lambda m: m.state == "failed")
         self.assertIn("Too few repeat buyers.", failed.message)

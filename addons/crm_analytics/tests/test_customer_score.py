@@ -32,7 +32,11 @@ class TestCustomerScore(CrmAnalyticsCase):
         for score in self.env["crm.customer.score"].search([("company_id", "=", self.company.id)]):
             self.assertTrue({score.r_score, score.f_score, score.m_score} <= {1, 2, 3, 4, 5})
             self.assertTrue(0 < score.p_alive <= 1)
-            self.assertAlmostEqual(score.churn_risk, 1 - score.p_alive, places=3)
+            self.assertTrue(0 <= score.churn_risk <= 1)
+            expected_band = (
+                "low" if score.churn_risk < 0.3 else "medium" if score.churn_risk < 0.6 else "high"
+            )
+            self.assertEqual(score.churn_band, expected_band)
             self.assertGreaterEqual(score.clv, 0)
             self.assertEqual(score.clv, score.clv)  # NaN is the only value unequal to itself
 
@@ -59,7 +63,9 @@ class TestCustomerScore(CrmAnalyticsCase):
         self._refresh()
         before = {s.partner_id.id: s.clv for s in self.customers.mapped(self._score_of)}
         with (
-            patch.object(clv, "fit_bgnbd", side_effect=clv.CLVFitError("Too few customers.")),
+            patch.object(
+                clv, "fit_purchase_model", side_effect=clv.CLVFitError("Too few customers.")
+            ),
             self.assertRaisesRegex(UserError, "previous scores are kept"),
         ):
             self._refresh()
