@@ -78,6 +78,24 @@ MAX_LOG_SE = 1.0  # standard error of a log-parameter above this: not determined
 MAX_CONDITION = 1e10  # condition number of the Hessian above this: flat likelihood
 
 
+def _(template):
+    """Mark a user-facing template for Odoo's translation export (this module stays free of
+    Odoo: the caller translates :class:`Message` objects)."""
+    return template
+
+
+class Message(str):
+    """A sentence for the user: its English text, plus the template and values it was made
+    of (``template % values``), so that a caller with translations can say it in the user's
+    language."""
+
+    def __new__(cls, template, **values):
+        message = super().__new__(cls, template % values if values else template)
+        message.template = template
+        message.values = values
+        return message
+
+
 class CLVError(ValueError):
     """Base class of the errors of this module: the message is meant for the end user."""
 
@@ -306,12 +324,22 @@ def _check_purchase_data(x, t_x, T, min_customers):
     n = len(x)
     if n < min_customers:
         raise CLVFitError(
-            f"At least {min_customers} customers are needed to fit the purchase model (got {n})."
+            Message(
+                _(
+                    "At least %(needed)s customers are needed to fit the purchase model (got %(got)s)."
+                ),
+                needed=min_customers,
+                got=n,
+            )
         )
     if np.count_nonzero(x) < MIN_REPEAT_CUSTOMERS:
         raise CLVFitError(
-            "Too few customers bought more than once: the purchase and dropout rates "
-            "cannot be estimated."
+            Message(
+                _(
+                    "Too few customers bought more than once: the purchase and dropout rates "
+                    "cannot be estimated."
+                )
+            )
         )
     if np.all(T == 0):
         raise CLVFitError("All customers are new (T = 0): there is no history to learn from.")
@@ -508,7 +536,12 @@ def _estimate(fun, n_params, total, what, prior=None):
         if best is not None and (best.success or np.max(np.abs(best.jac)) < 1e-5):
             break
     if best is None:
-        raise CLVFitError(f"The {what} model could not be fitted: the likelihood is not finite.")
+        raise CLVFitError(
+            Message(
+                _("The %(model)s model could not be fitted: the likelihood is not finite."),
+                model=what,
+            )
+        )
     theta = best.x
     value, grad = fun(theta)
     H = _hessian(fun, theta, grad, total)
@@ -548,24 +581,45 @@ def _curvature(H, names, prior):
         eig = np.array([np.nan])
     if not np.all(np.isfinite(eig)) or eig.min() <= 0 or eig.max() / eig.min() > MAX_CONDITION:
         notes.append(
-            "The fit is not stable: the likelihood is flat along some combination of the "
-            "parameters, so quite different values describe these customers equally well."
+            Message(
+                _(
+                    "The fit is not stable: the likelihood is flat along some combination of "
+                    "the parameters, so quite different values describe these customers equally "
+                    "well."
+                )
+            )
         )
         return notes, None
     se = np.sqrt(np.diag(np.linalg.inv(H)))
     for name, value in zip(names, se, strict=True):
         if value > MAX_LOG_SE:
             notes.append(
-                f"{name} is poorly determined by these data: values {np.exp(1.96 * value):,.0f} "
-                "times larger or smaller fit about as well"
-                + ("; the estimate leans on the prior." if prior is not None else ".")
+                Message(
+                    _(
+                        "%(name)s is poorly determined by these data: values %(factor)s times "
+                        "larger or smaller fit about as well; the estimate leans on the prior."
+                    )
+                    if prior is not None
+                    else _(
+                        "%(name)s is poorly determined by these data: values %(factor)s times "
+                        "larger or smaller fit about as well."
+                    ),
+                    name=name,
+                    factor=f"{np.exp(1.96 * value):,.0f}",
+                )
             )
     return notes, se
 
 
 def _at_bound_notes(theta, names, params):
     return [
-        f"{name} ran to the edge of the search range ({value:.3g}): the optimum is degenerate."
+        Message(
+            _(
+                "%(name)s ran to the edge of the search range (%(value)s): the optimum is degenerate."
+            ),
+            name=name,
+            value=f"{value:.3g}",
+        )
         for name, t, value in zip(names, theta, params, strict=True)
         if abs(t) >= LOG_BOUND - 1e-6
     ]
@@ -600,8 +654,13 @@ def _fit_purchase(kind, frequency, recency, T, min_customers, prior):
     notes = _at_bound_notes(theta, names, (r, alpha, a, b))
     if a / (a + b) < MIN_MEAN_DROPOUT:
         notes.append(
-            f"Customers practically never drop out in this fit (mean dropout probability "
-            f"a / (a + b) = {a / (a + b):.2g} per purchase): everyone would look alive."
+            Message(
+                _(
+                    "Customers practically never drop out in this fit (mean dropout probability "
+                    "a / (a + b) = %(dropout)s per purchase): everyone would look alive."
+                ),
+                dropout=f"{a / (a + b):.2g}",
+            )
         )
     curvature_notes, se = _curvature(H, names, prior)
     notes.extend(curvature_notes)
@@ -846,11 +905,17 @@ def fit_gamma_gamma(frequency, monetary_value, min_customers=MIN_REPEAT_CUSTOMER
     n = len(x)
     if n < min_customers:
         raise CLVFitError(
-            f"At least {min_customers} repeat buyers are needed to fit the spend model (got {n})."
+            Message(
+                _(
+                    "At least %(needed)s repeat buyers are needed to fit the spend model (got %(got)s)."
+                ),
+                needed=min_customers,
+                got=n,
+            )
         )
     if np.ptp(m) <= 1e-9 * max(1.0, float(np.max(m))):
         raise CLVFitError(
-            "All customers spend exactly the same: the spend model is not identified."
+            Message(_("All customers spend exactly the same: the spend model is not identified."))
         )
     if prior is not None and len(prior.mean) != 3:
         raise CLVDataError("The spend model's prior needs three parameters (p, q, gamma).")
@@ -862,20 +927,35 @@ def fit_gamma_gamma(frequency, monetary_value, min_customers=MIN_REPEAT_CUSTOMER
     with np.errstate(all="ignore"):
         ll, _grad = _gamma_gamma_ll_grad(theta, s)
     if not np.isfinite(ll):
-        raise CLVFitError("The spend model could not be fitted: the likelihood is not finite.")
+        raise CLVFitError(
+            Message(
+                _("The %(model)s model could not be fitted: the likelihood is not finite."),
+                model="spend (Gamma-Gamma)",
+            )
+        )
     p, q, g = (float(v) for v in np.exp(theta))
     g *= scale
     names = GammaGammaFit.param_names
     notes = _at_bound_notes(theta, names, (p, q, g))
     if p > MAX_SPEND_SHAPE:
         notes.append(
-            f"The spend model treats every purchase of a customer as costing the same (p = "
-            f"{p:,.0f}): the spread of single purchases is not estimated."
+            Message(
+                _(
+                    "The spend model treats every purchase of a customer as costing the same "
+                    "(p = %(p)s): the spread of single purchases is not estimated."
+                ),
+                p=f"{p:,.0f}",
+            )
         )
     if q <= 1:
         notes.append(
-            f"The spend model has no finite mean (q = {q:.3g} <= 1): spends are too dispersed "
-            "to forecast."
+            Message(
+                _(
+                    "The spend model has no finite mean (q = %(q)s <= 1): spends are too "
+                    "dispersed to forecast."
+                ),
+                q=f"{q:.3g}",
+            )
         )
     curvature_notes, se = _curvature(H, names, prior)
     notes.extend(curvature_notes)

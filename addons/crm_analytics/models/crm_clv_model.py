@@ -59,8 +59,11 @@ class CrmClvModel(models.Model):
     bgnbd_a = fields.Float("a", digits=(16, 6))
     bgnbd_b = fields.Float("b", digits=(16, 6))
     bgnbd_loglik = fields.Float("Purchase Model Log-likelihood", digits=(16, 2))
+    diagnostics_data = fields.Json(help="The fit warnings as lib/clv made them (to translate).")
     diagnostics = fields.Text(
-        "Fit Warnings", help="Reasons not to trust the fit (degenerate or unstable parameters)."
+        "Fit Warnings",
+        compute="_compute_diagnostics",
+        help="Reasons not to trust the fit (degenerate or unstable parameters).",
     )
     # holdout validation: fitted on the window up to holdout_months ago, judged on the rest
     holdout_months = fields.Integer("Holdout (months)")
@@ -114,6 +117,20 @@ class CrmClvModel(models.Model):
     total_clv = fields.Monetary("Total CLV", currency_field="currency_id")
     avg_p_alive = fields.Float("Average P(active)", digits=(16, 3), aggregator="avg")
     message = fields.Text(help="Why the last attempt failed, when it did.")
+
+    @api.depends("diagnostics_data")
+    def _compute_diagnostics(self):
+        for fit in self:
+            fit.diagnostics = "\n".join(
+                fit._clv_message(clv.Message(note["template"], **note["values"]))
+                for note in fit.diagnostics_data or []
+            )
+
+    def _clv_message(self, message):
+        """A sentence of lib/clv in the user's language."""
+        if isinstance(message, clv.Message):
+            return self.env._(message.template, **message.values)
+        return str(message)
 
     @api.depends(
         "holdout_months",
@@ -292,7 +309,7 @@ class CrmClvModel(models.Model):
                     "The customer value model of %(company)s cannot be fitted: %(reason)s "
                     "The previous scores are kept.",
                     company=company.name,
-                    reason=str(error),
+                    reason=self._clv_message(error.args[0]),
                 )
             ) from error
         return self.create(
@@ -310,7 +327,11 @@ class CrmClvModel(models.Model):
                 "bgnbd_a": purchase.a,
                 "bgnbd_b": purchase.b,
                 "bgnbd_loglik": purchase.loglik,
-                "diagnostics": "\n".join((*purchase.diagnostics, *gg.diagnostics)) or False,
+                "diagnostics_data": [
+                    {"template": note.template, "values": note.values}
+                    for note in (*purchase.diagnostics, *gg.diagnostics)
+                    if isinstance(note, clv.Message)
+                ],
                 **validated,
                 "gg_p": gg.p,
                 "gg_q": gg.q,
