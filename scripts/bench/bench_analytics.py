@@ -145,7 +145,18 @@ def main():
         report("Affinity (product + category pairs)", seconds, f"{pairs} + {categ_pairs} rules")
 
         seconds, fitted = timed(model._fit, company, date_from, date_to)
-        report("CLV fit in Odoo (summary SQL + fit)", seconds, f"{fitted.customer_count} customers")
+        report(
+            "CLV fit in Odoo (holdout + final fit)", seconds, f"{fitted.customer_count} customers"
+        )
+        print(
+            f"holdout validation ({fitted.holdout_months} months, {fitted.holdout_customers} "
+            f"customers): {fitted.model_kind} chosen; predicted {fitted.holdout_predicted:,.0f} "
+            f"purchases, actual {fitted.holdout_actual:,.0f} ({fitted.holdout_error:+.1%}); "
+            f"churn AUC model {fitted.model_auc:.3f} vs simple rule {fitted.naive_auc:.3f}: "
+            f"churn risk from the {fitted.churn_source}"
+        )
+        for warning in (fitted.diagnostics or "").splitlines():
+            print(f"  fit warning: {warning}")
         seconds, _ = timed(env["crm.analytics.scheduler"]._score_all, fitted)
         report(
             "CLV + RFM scoring, write, next offers",

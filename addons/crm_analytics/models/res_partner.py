@@ -36,6 +36,9 @@ class ResPartner(models.Model):
     crm_churn_band = fields.Selection(
         related="crm_score_id.churn_band", groups="crm_analytics.group_user"
     )
+    crm_churn_source = fields.Selection(
+        related="crm_score_id.churn_source", groups="crm_analytics.group_user"
+    )
     crm_expected_purchases = fields.Float(
         related="crm_score_id.expected_purchases", groups="crm_analytics.group_user"
     )
