@@ -10,7 +10,7 @@ VENV=${VENV:-$ROOT/.venv}
 LOCAL_DIR=$ROOT/.local
 ODOO_CONF=$LOCAL_DIR/odoo.conf
 PYTHON=${PYTHON:-python3}
-CRM_MODULES=crm_relationship,crm_loyalty,crm_analytics
+CRM_MODULES=crm_relationship,crm_loyalty,crm_analytics,crm_analytics_dashboard
 
 log() { printf '\033[1m[crm]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[crm] error:\033[0m %s\n' "$*" >&2; exit 1; }

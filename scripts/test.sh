@@ -50,15 +50,16 @@ elif [ -n "${UPDATE_MODULES-$CRM_MODULES}" ]; then
         die "updating the addons failed (full log: $INSTALL_LOG)"
     fi
 fi
-# A kept database made before ODOO_SUITE_MODULES named an app: install what it lacks.
+# A kept database made before ODOO_SUITE_MODULES named an app, or before one of ours existed:
+# install what it lacks (an update never installs a new module).
 missing=()
-for module in ${ODOO_SUITE_MODULES//,/ }; do
+for module in ${ODOO_SUITE_MODULES//,/ } ${CRM_MODULES//,/ }; do
     state=$(psql -d "$DB" -Atq -v name="$module" <<<"SELECT state FROM ir_module_module WHERE name = :'name'")
     [ "$state" = installed ] || missing+=("$module")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     modules=$(IFS=,; echo "${missing[*]}")
-    log "installing $modules (for Odoo's own test suites) into $DB"
+    log "installing $modules into $DB"
     if ! "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$modules" --with-demo \
         --stop-after-init --log-level=warn --http-port=0 >>"$INSTALL_LOG" 2>&1; then
         tail -n 40 "$INSTALL_LOG" >&2

@@ -16,8 +16,14 @@ def manifest(module):
     return ast.literal_eval((ADDONS / module / "__manifest__.py").read_text())
 
 
-def test_the_three_addons_are_present():
-    assert MODULES == ["crm_analytics", "crm_loyalty", "crm_relationship"]
+def test_the_addons_are_present():
+    # the three apps and the bridge of analytics and spreadsheet dashboards
+    assert MODULES == [
+        "crm_analytics",
+        "crm_analytics_dashboard",
+        "crm_loyalty",
+        "crm_relationship",
+    ]
 
 
 @pytest.mark.parametrize("module", MODULES)

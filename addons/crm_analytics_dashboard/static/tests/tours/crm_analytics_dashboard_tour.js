@@ -1,0 +1,57 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * Opens the customer analytics dashboard and waits until every pivot and chart of it has
+ * loaded; fails if one of them did not load (a field or measure that no longer exists, a model
+ * the user cannot read) or if a cell of any sheet evaluates to an error (#ERROR, #BAD_EXPR...).
+ */
+registry.category("web_tour.tours").add("crm_analytics_dashboard_tour", {
+    steps: () => [
+        {
+            content: "the dashboard is rendered",
+            trigger: ".o_spreadsheet_dashboard_action .o_renderer .o-figure",
+        },
+        {
+            content: "every data source loads and no cell evaluates to an error",
+            trigger: ".o_spreadsheet_dashboard_action .o_renderer",
+            run: async () => {
+                const { waitForDataLoaded } = odoo.loader.modules.get("@spreadsheet/helpers/model");
+                const loader = odoo.__WOWL_DEBUG__.root.env.services.spreadsheet_dashboard_loader;
+                const model = loader.getActiveDashboard().model;
+                await waitForDataLoaded(model);
+                const errors = [];
+                const { toXC } = odoo.loader.modules.get("@odoo/o-spreadsheet").helpers;
+                for (const sheetId of model.getters.getSheetIds()) {
+                    const sheetName = model.getters.getSheetName(sheetId);
+                    for (const position of model.getters.getEvaluatedCellsPositions(sheetId)) {
+                        const cell = model.getters.getEvaluatedCell(position);
+                        if (cell.type === "error") {
+                            const xc = toXC(position.col, position.row);
+                            errors.push(`${sheetName}!${xc}: ${cell.value} ${cell.message || ""}`);
+                        }
+                    }
+                }
+                // IFERROR hides a pivot that failed to load (a field renamed, a model the
+                // user cannot read): ask every pivot and chart data source directly.
+                for (const pivotId of model.getters.getPivotIds()) {
+                    const pivot = model.getters.getPivot(pivotId);
+                    await pivot.load();
+                    const error = pivot.assertIsValid({ throwOnError: false });
+                    if (error) {
+                        errors.push(`pivot ${pivotId}: ${error.message}`);
+                    }
+                }
+                for (const chartId of model.getters.getOdooChartIds()) {
+                    const dataSource = model.getters.getChartDataSource(chartId);
+                    await dataSource.load();
+                    if (!dataSource.isValid()) {
+                        errors.push(`chart ${chartId}: ${dataSource.assertIsValid({ throwOnError: false })?.message}`);
+                    }
+                }
+                if (errors.length) {
+                    throw new Error(`dashboard errors: ${errors.join("; ")}`);
+                }
+            },
+        },
+    ],
+});
