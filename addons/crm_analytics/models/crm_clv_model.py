@@ -119,6 +119,7 @@ class CrmClvModel(models.Model):
     message = fields.Text(help="Why the last attempt failed, when it did.")
 
     @api.depends("diagnostics_data")
+    @api.depends_context("lang")
     def _compute_diagnostics(self):
         for fit in self:
             fit.diagnostics = "\n".join(
@@ -141,6 +142,7 @@ class CrmClvModel(models.Model):
         "churn_source",
         "model_kind",
     )
+    @api.depends_context("lang")
     def _compute_validation_summary(self):
         _ = self.env._
         for fit in self:

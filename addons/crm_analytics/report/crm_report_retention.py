@@ -33,11 +33,12 @@ class CrmReportRetention(models.Model):
 
     company_id = fields.Many2one("res.company", readonly=True)
     month = fields.Date(readonly=True)
-    base_customers = fields.Integer("Customers at Start", readonly=True)
+    # counts of a month: their total over several months would count customers many times
+    base_customers = fields.Integer("Customers at Start", aggregator="avg", readonly=True)
     churned_customers = fields.Integer("Churned", readonly=True)
-    retained_customers = fields.Integer("Retained", readonly=True)
+    retained_customers = fields.Integer("Retained", aggregator="avg", readonly=True)
     new_customers = fields.Integer("New", readonly=True)
-    active_customers = fields.Integer("Buying This Month", readonly=True)
+    active_customers = fields.Integer("Buying This Month", aggregator="avg", readonly=True)
     retention_rate = fields.Float("Retention (%)", aggregator="avg", readonly=True)
     churn_rate = fields.Float("Churn (%)", aggregator="avg", readonly=True)
 
@@ -93,9 +94,11 @@ class CrmReportRetention(models.Model):
                    base_customers - churned AS retained_customers,
                    new AS new_customers,
                    active AS active_customers,
-                   COALESCE(100.0 * (base_customers - churned) / NULLIF(base_customers, 0), 0)
+                   -- empty (not 0) for a month without customers at its start: it must not
+                   -- drag the average down
+                   100.0 * (base_customers - churned) / NULLIF(base_customers, 0)
                        AS retention_rate,
-                   COALESCE(100.0 * churned / NULLIF(base_customers, 0), 0) AS churn_rate
+                   100.0 * churned / NULLIF(base_customers, 0) AS churn_rate
               FROM base
             """,
             buying_months(self.env),

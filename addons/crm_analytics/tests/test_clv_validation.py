@@ -102,3 +102,29 @@ class TestClvValidation(CrmAnalyticsCase):
         for months in (0, 36, 40):
             with self.subTest(months=months), self.assertRaisesRegex(ValidationError, "holdout"):
                 self.company.crm_clv_holdout_months = months
+
+    def test_the_validation_and_the_fit_warnings_read_in_spanish(self):
+        self.env["res.lang"]._activate_lang("es_CL")
+        self.env.ref("base.module_crm_analytics")._update_translations(["es_CL"])
+        fit = self._refresh()
+        fit.write(
+            {
+                "model_auc": 0.61,
+                "naive_auc": 0.74,
+                "churn_source": "naive",
+                "diagnostics_data": [
+                    {
+                        "template": "%(name)s ran to the edge of the search range (%(value)s): "
+                        "the optimum is degenerate.",
+                        "values": {"name": "b", "value": "3.3e+06"},
+                    }
+                ],
+            }
+        )
+        # the user's language, as the web client sends it
+        fit = fit.with_user(self.analyst).with_context(lang="es_CL")
+        self.assertIn("El modelo no supera a la regla simple", fit.validation_summary)
+        self.assertEqual(
+            fit.diagnostics,
+            "b llegó al borde del rango de búsqueda (3.3e+06): el óptimo es degenerado.",
+        )
