@@ -28,6 +28,7 @@
     ],
     "demo": [
         "demo/crm_service_level_demo.xml",
+        "demo/crm_analytics_story_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,2 +1,4 @@
+# demo data generators only, called by the demo XML files (demo/*.py)
+from . import demo
 from . import models
 from . import wizards

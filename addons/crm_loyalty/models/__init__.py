@@ -7,6 +7,5 @@ from . import crm_loyalty_tier_history
 from . import loyalty_card
 from . import loyalty_history
 from . import loyalty_program
-from . import res_company
 from . import res_partner
 from . import sale_order

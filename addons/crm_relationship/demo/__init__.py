@@ -1,0 +1,2 @@
+from . import store
+from . import story
