@@ -9,7 +9,7 @@ if db_exists "$DB"; then
     log "updating the CRM addons in database $DB"
     init=(-u "$CRM_MODULES")
 else
-    log "creating database $DB with the CRM addons, their demo data and Spanish (Chile) (about two minutes)"
+    log "creating database $DB with the CRM addons, their demo data and Spanish (Chile) (about four minutes)"
     "$ROOT/scripts/odoo" server -c "$ODOO_CONF" -d "$DB" -i "$CRM_MODULES" --with-demo \
         --load-language=es_CL --stop-after-init --http-port=0 \
         || { dropdb --if-exists "$DB"; die "creating the demo database failed (see above)"; }
