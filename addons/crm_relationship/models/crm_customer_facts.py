@@ -300,8 +300,15 @@ class CrmCustomerFacts(models.AbstractModel):
                   JOIN account_move am ON am.id = aml.move_id
                  WHERE aml.display_type = 'payment_term' AND am.state = 'posted'
                    AND am.move_type = 'out_refund' AND %(companies)s AND %(partner_moves)s
+            ), paid_later AS (
+                -- payments received after as_of (none when as_of is today), per installment
+                SELECT part.debit_move_id AS line_id, sum(part.amount) AS amount
+                  FROM account_partial_reconcile part
+                 WHERE part.max_date > %(as_of)s
+                   AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
+                 GROUP BY 1
             ), installment AS (
-                SELECT aml.move_id, part.amount AS paid,
+                SELECT i.partner_id, i.company_id, aml.move_id, part.amount AS paid,
                        part.amount * GREATEST(part.max_date - aml.date_maturity, 0) AS late,
                        part.max_date <= aml.date_maturity AS on_time,
                        NULL::numeric AS overdue_amount, NULL::date AS overdue_since
@@ -311,37 +318,28 @@ class CrmCustomerFacts(models.AbstractModel):
                  WHERE aml.display_type = 'payment_term' AND part.max_date <= %(as_of)s
                    AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
                 UNION ALL
-                SELECT move_id, NULL, NULL, FALSE, unpaid, date_maturity
-                  FROM (
-                    -- due before as_of and unpaid then: the residual now plus what was paid
-                    -- after as_of
-                    SELECT aml.move_id, aml.date_maturity,
-                           aml.amount_residual + COALESCE((
-                               SELECT sum(part.amount) FROM account_partial_reconcile part
-                                WHERE part.debit_move_id = aml.id AND part.max_date > %(as_of)s
-                                  AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
-                           ), 0) AS unpaid
-                      FROM account_move_line aml
-                      JOIN invoices i ON i.id = aml.move_id
-                     WHERE aml.display_type = 'payment_term' AND aml.date_maturity < %(as_of)s
-                  ) AS due
-                 WHERE unpaid > 0
+                -- due before as_of and unpaid then: the residual now plus what was paid after
+                SELECT i.partner_id, i.company_id, aml.move_id, NULL, NULL, FALSE,
+                       aml.amount_residual + COALESCE(later.amount, 0), aml.date_maturity
+                  FROM account_move_line aml
+                  JOIN invoices i ON i.id = aml.move_id
+                  LEFT JOIN paid_later later ON later.line_id = aml.id
+                 WHERE aml.display_type = 'payment_term' AND aml.date_maturity < %(as_of)s
+                   AND (aml.amount_residual > 0 OR later.line_id IS NOT NULL)
             ), move_pay AS (
-                SELECT move_id, sum(paid) AS paid, sum(late) AS late,
+                SELECT partner_id, company_id, move_id, sum(paid) AS paid, sum(late) AS late,
                        bool_and(on_time) AS on_time, sum(overdue_amount) AS overdue_amount,
                        min(overdue_since) AS overdue_since
                   FROM installment
-                 GROUP BY move_id
+                 GROUP BY partner_id, company_id, move_id
             )
-            SELECT i.partner_id, i.company_id,
-                   sum(mp.late) / NULLIF(sum(mp.paid), 0) AS avg_days_late,
-                   count(*) FILTER (WHERE mp.on_time)::float
-                       / NULLIF(count(*), 0) AS on_time_ratio,
-                   sum(mp.overdue_amount) AS overdue_amount,
-                   %(as_of)s - min(mp.overdue_since) AS oldest_overdue_days
-              FROM move_pay mp
-              JOIN invoices i ON i.id = mp.move_id
-             GROUP BY 1, 2
+            SELECT partner_id, company_id,
+                   sum(late) / NULLIF(sum(paid), 0) AS avg_days_late,
+                   count(*) FILTER (WHERE on_time)::float / NULLIF(count(*), 0) AS on_time_ratio,
+                   sum(overdue_amount) AS overdue_amount,
+                   %(as_of)s - min(overdue_since) AS oldest_overdue_days
+              FROM move_pay
+             GROUP BY partner_id, company_id
             """,
             as_of=as_of,
             companies=self._company_condition(SQL("am.company_id"), company_ids),
@@ -353,14 +351,17 @@ class CrmCustomerFacts(models.AbstractModel):
     # the builder
 
     @api.model
-    def _facts_query(self, names, company_ids, window, partners=None, keys="documents"):
+    def _facts_query(
+        self, names, company_ids, window, partners=None, keys="documents", key_parts=()
+    ):
         """SQL: one row per (partner_id, company_id) with the facts ``names`` (in that order,
         after partner_id and company_id).
 
         ``partners``: see :meth:`_partner_condition`. ``keys`` says which pairs get a row:
         "documents" those with a document in any part used, "orders" those with confirmed
-        orders in the window, or SQL selecting (partner_id, company_id) pairs (it may read the
-        parts by their alias), which then get a row each even without documents.
+        orders in the window, or SQL selecting (partner_id, company_id) pairs, which then get a
+        row each even without documents; that SQL may read the parts named in ``key_parts`` by
+        their alias.
         """
         registry = self._fact_registry()
         facts = [registry[name] for name in names]
@@ -374,8 +375,7 @@ class CrmCustomerFacts(models.AbstractModel):
             used.insert(0, first)
         parts = self._fact_parts(company_ids, window, partners)
         if isinstance(keys, SQL):
-            # every part the key SQL may read
-            used = list(dict.fromkeys([*used, *parts]))
+            used = list(dict.fromkeys([*used, *key_parts]))
             source = SQL("(%s) AS k", keys)
             joins = [
                 SQL("LEFT JOIN %s USING (partner_id, company_id)", SQL.identifier(a)) for a in used

@@ -157,7 +157,12 @@ class CrmCustomerMetric(models.Model):
                 list(company_ids),
             )
         return facts._facts_query(
-            self._metric_columns()[2:], company_ids, window, partner_ids, keys=keys
+            self._metric_columns()[2:],
+            company_ids,
+            window,
+            partner_ids,
+            keys=keys,
+            key_parts=("so", "inv") if partner_ids is None else (),
         )
 
     @api.model
