@@ -26,6 +26,10 @@
         "demo/crm_loyalty_tier_demo.xml",
         "demo/crm_loyalty_andina_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["crm_loyalty/static/src/**/*"],
+        "web.assets_tests": ["crm_loyalty/static/tests/tours/**/*"],
+    },
     "application": True,
     "installable": True,
 }

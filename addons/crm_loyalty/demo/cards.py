@@ -24,7 +24,6 @@ from odoo.addons.crm_relationship.demo.story import story
 
 from ..lib.points import add_months
 from ..lib.points import lot_expiry_date
-from ..lib.points import qualifying_tier
 
 MONTHS = 24
 # Points credited to a new card holder on their first purchase, by customer key (default 500).
@@ -246,67 +245,13 @@ class CrmLoyaltyDemo(models.AbstractModel):
 
     @api.model
     def _review_tiers(self, day):
-        """The monthly tier review as of `day`: what `loyalty.card._crm_update_tiers` with
-        `allow_downgrade` does today, on the amounts spent in the 12 months up to `day` (the
-        engine only reviews as of today). Up at once, down when the retention has ended."""
+        """The monthly tier review as of `day` (the scheduler's review, dated then), for the
+        cards that had bought something by then or already hold a tier."""
         program = self._program()
-        tiers = program.crm_tier_ids
         cards = self.env["loyalty.card"].search([("program_id", "=", program.id)])
-        if not tiers or not cards:
+        if not program.crm_tier_ids or not cards:
             return
         self.env.flush_all()
-        until = datetime.combine(day, time.max)
-        values = dict(
-            self.env.execute_query(
-                SQL(
-                    """
-                    SELECT l.card_id, COALESCE(SUM(CASE WHEN p.crm_tier_basis = 'amount'
-                                                        THEN l.amount ELSE l.points END), 0)
-                      FROM crm_loyalty_ledger l
-                      JOIN loyalty_program p ON p.id = l.program_id
-                 LEFT JOIN crm_loyalty_ledger o ON o.id = l.origin_id
-                     WHERE l.card_id IN %(cards)s AND l.state != 'cancelled'
-                       AND l.date > %(until)s - make_interval(months => p.crm_tier_window_months)
-                       AND l.date <= %(until)s
-                       AND (l.kind = 'earn' OR (l.kind = 'reverse' AND o.kind = 'earn'))
-                     GROUP BY l.card_id
-                    """,
-                    cards=tuple(cards.ids),
-                    until=until,
-                )
-            )
-        )
-        retention = program.crm_tier_retention_months
-        history = []
-        for card in cards:
-            if card.id not in values and not card.crm_tier_id:
-                continue  # no purchase yet
-            value = values.get(card.id, 0.0)
-            target = qualifying_tier([(t, t.threshold) for t in tiers], value) or tiers[:1]
-            current = card.crm_tier_id
-            review_due = not card.crm_tier_review_date or card.crm_tier_review_date <= day
-            if target == current:
-                if review_due:
-                    card.sudo().crm_tier_review_date = add_months(day, retention)
-                continue
-            upgrade = not current or target.threshold > current.threshold
-            if not upgrade and not review_due:
-                continue
-            card.sudo().write(
-                {
-                    "crm_tier_id": target.id,
-                    "crm_tier_since": day,
-                    "crm_tier_review_date": add_months(day, retention),
-                }
-            )
-            history.append(
-                {
-                    "card_id": card.id,
-                    "old_tier_id": current.id,
-                    "new_tier_id": target.id,
-                    "reason": "upgrade" if upgrade else "downgrade",
-                    "qualifying_value": value,
-                    "date": day,
-                }
-            )
-        self.env["crm.loyalty.tier.history"].sudo().create(history)
+        bought = cards._crm_qualifying_values(day)
+        cards = cards.filtered(lambda card: card.id in bought or card.crm_tier_id)
+        cards._crm_update_tiers(allow_downgrade=True, as_of=day)

@@ -203,12 +203,13 @@ class CrmLoyaltyScheduler(models.AbstractModel):
 
     @api.model
     def _review_tiers(self, today=None, limit=1000, after_id=0):
-        """Re-qualify cards whose tier retention ended (downgrade or renew); returns cards."""
+        """Re-qualify cards whose tier retention ended by ``today`` (downgrade or renew), as of
+        ``today``; returns the cards reviewed."""
         today = today or fields.Date.context_today(self)
         cards = self.env["loyalty.card"].search(
             [("crm_tier_review_date", "<=", today), ("id", ">", after_id)], limit=limit, order="id"
         )
-        cards._crm_update_tiers(allow_downgrade=True)
+        cards._crm_update_tiers(allow_downgrade=True, as_of=today)
         return cards
 
     @api.model

@@ -303,11 +303,15 @@ class LoyaltyCard(models.Model):
         # confirming an order has no Loyalty Points rights).
         cards.sudo()._crm_update_tiers()
 
-    def _crm_qualifying_values(self):
-        """Points earned or amount spent in each card's program window: {card id: value}."""
+    def _crm_qualifying_values(self, as_of=None):
+        """Points earned or amount spent in each card's program window ending on ``as_of``
+        (a date, included; default now): {card id: value}."""
         if not self:
             return {}
         self.env["crm.loyalty.ledger"].flush_model()
+        until = (
+            datetime.datetime.combine(as_of, datetime.time.max) if as_of else fields.Datetime.now()
+        )
         rows = self.env.execute_query(
             SQL(
                 """
@@ -319,23 +323,25 @@ class LoyaltyCard(models.Model):
              LEFT JOIN crm_loyalty_ledger o ON o.id = l.origin_id
                  WHERE l.card_id IN %(cards)s
                    AND l.state != 'cancelled'
-                   AND l.date >= %(now)s - make_interval(months => p.crm_tier_window_months)
+                   AND l.date > %(until)s - make_interval(months => p.crm_tier_window_months)
+                   AND l.date <= %(until)s
                    AND (l.kind = 'earn' OR (l.kind = 'reverse' AND o.kind = 'earn'))
               GROUP BY l.card_id
                 """,
                 cards=tuple(self.ids),
-                now=fields.Datetime.now(),
+                until=until,
             )
         )
         return dict(rows)
 
-    def _crm_update_tiers(self, allow_downgrade=False):
-        """Move cards to the tier they qualify for: up at once, down only after retention."""
+    def _crm_update_tiers(self, allow_downgrade=False, as_of=None):
+        """Move cards to the tier they qualify for as of ``as_of`` (a date, default today): up
+        at once, down only after retention (``allow_downgrade``: the periodic review)."""
         cards = self.filtered(lambda card: card.program_id.crm_tier_ids)
         if not cards:
             return
-        values = cards._crm_qualifying_values()
-        today = fields.Date.context_today(self)
+        values = cards._crm_qualifying_values(as_of)
+        today = as_of or fields.Date.context_today(self)
         history = []
         for card in cards:
             program = card.program_id

@@ -88,6 +88,34 @@ class TestTiers(LoyaltyLedgerCase):
             self.card._crm_update_tiers()
         self.assertEqual(self.card.crm_tier_id, self.silver)
 
+    def test_review_as_of_a_past_day_counts_that_day_s_window(self):
+        """The review of a given day (a missed month-end, the demo's history) counts the 12
+        months up to that day and dates its change on it, whatever today is."""
+        with freeze_time("2025-01-15"):
+            self._confirmed_order(qty=3)
+        scheduler = self.env["crm.loyalty.scheduler"]
+        with freeze_time("2026-03-01"):
+            # As of 2025-08-01 the retention has ended but the purchase is in the window: kept,
+            # reviewed again six months after that day.
+            scheduler._review_tiers(date(2025, 8, 1))
+            self.assertEqual(self.card.crm_tier_id, self.silver)
+            self.assertEqual(self.card.crm_tier_review_date, date(2026, 2, 1))
+            self.assertNotIn("downgrade", self.card.crm_tier_history_ids.mapped("reason"))
+            # As of 2026-02-01 the purchase has left the window: down, dated that day.
+            scheduler._review_tiers(date(2026, 2, 1))
+        self.assertEqual(self.card.crm_tier_id, self.classic)
+        change = self.card.crm_tier_history_ids.filtered(lambda h: h.reason == "downgrade")
+        self.assertEqual((change.date, change.qualifying_value), (date(2026, 2, 1), 0.0))
+
+    def test_review_as_of_a_day_ignores_later_purchases(self):
+        with freeze_time("2025-01-15"):
+            self._confirmed_order(qty=2)
+        with freeze_time("2025-09-01"):
+            self._confirmed_order(qty=2)
+        self.assertEqual(self.card.crm_tier_id, self.silver)
+        self.assertEqual(self.card._crm_qualifying_values(date(2025, 8, 31)), {self.card.id: 200})
+        self.assertEqual(self.card._crm_qualifying_values(date(2025, 9, 1)), {self.card.id: 400})
+
     def test_tier_rewards_are_claimable_only_from_that_tier(self):
         extra = self.env["loyalty.reward"].create(
             {
