@@ -1,4 +1,5 @@
 import logging
+import re
 import time
 
 import numpy as np
@@ -10,9 +11,13 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.lib import validation
+
+# A number as lib/clv writes it in its messages: "1,234", "0.25", "3.2e-05".
+ENGLISH_NUMBER = re.compile(r"[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?")
 
 _logger = logging.getLogger(__name__)
 
@@ -128,10 +133,24 @@ class CrmClvModel(models.Model):
             )
 
     def _clv_message(self, message):
-        """A sentence of lib/clv in the user's language."""
+        """A sentence of lib/clv in the user's language, its numbers (written the English way
+        by lib/clv: "1,234.5") with the language's separators."""
         if isinstance(message, clv.Message):
-            return self.env._(message.template, **message.values)
+            values = {key: self._localize_number(value) for key, value in message.values.items()}
+            return self.env._(message.template, **values)
         return str(message)
+
+    def _localize_number(self, value):
+        """``value`` with the separators of the user's language when it is a number written
+        the English way, else unchanged."""
+        if not isinstance(value, str) or not ENGLISH_NUMBER.fullmatch(value):
+            return value
+        lang = self.env["res.lang"]._get_data(code=self.env.lang or "en_US")
+        if not lang:
+            return value
+        return value.translate(
+            str.maketrans({",": lang.thousands_sep or "", ".": lang.decimal_point})
+        )
 
     @api.depends(
         "holdout_months",
@@ -160,8 +179,8 @@ class CrmClvModel(models.Model):
                     "purchases, there were %(actual)s.",
                     months=fit.holdout_months,
                     customers=fit.holdout_customers,
-                    predicted=f"{fit.holdout_predicted:,.0f}",
-                    actual=f"{fit.holdout_actual:,.0f}",
+                    predicted=formatLang(self.env, fit.holdout_predicted, digits=0),
+                    actual=formatLang(self.env, fit.holdout_actual, digits=0),
                 )
             ]
             if fit.model_auc and fit.naive_auc:
@@ -169,8 +188,8 @@ class CrmClvModel(models.Model):
                     _(
                         "Finding the customers who then bought nothing: the model scores "
                         "%(model)s, the simple rule %(naive)s (0.5 = chance, 1 = perfect).",
-                        model=f"{fit.model_auc:.2f}",
-                        naive=f"{fit.naive_auc:.2f}",
+                        model=formatLang(self.env, fit.model_auc, digits=2),
+                        naive=formatLang(self.env, fit.naive_auc, digits=2),
                     )
                 )
             if fit.churn_source == "model":

@@ -50,7 +50,7 @@ class TestClvValidation(CrmAnalyticsCase):
         self.assertEqual(fit.churn_source == "model", fit.model_auc > fit.naive_auc)
         self.assertIn(fit.model_kind, ("bgnbd", "mbgnbd"))
         self.assertEqual({c["kind"] for c in fit.candidates}, {"bgnbd", "mbgnbd"})
-        self.assertIn(f"{fit.holdout_actual:,.0f}", fit.validation_summary)
+        self.assertIn(f"there were {fit.holdout_actual:,.0f}.", fit.validation_summary)
 
     def test_churn_risk_comes_from_the_source_the_fit_names(self):
         fit = self._refresh()
@@ -112,6 +112,7 @@ class TestClvValidation(CrmAnalyticsCase):
                 "model_auc": 0.61,
                 "naive_auc": 0.74,
                 "churn_source": "naive",
+                "holdout_actual": 1234,
                 "diagnostics_data": [
                     {
                         "template": "%(name)s ran to the edge of the search range (%(value)s): "
@@ -124,7 +125,10 @@ class TestClvValidation(CrmAnalyticsCase):
         # the user's language, as the web client sends it
         fit = fit.with_user(self.analyst).with_context(lang="es_CL")
         self.assertIn("El modelo no supera a la regla simple", fit.validation_summary)
+        # numbers with the Spanish separators: decimal comma, thousands point
+        self.assertIn("hubo 1.234", fit.validation_summary)
+        self.assertIn("el modelo obtiene 0,61 y la regla simple 0,74", fit.validation_summary)
         self.assertEqual(
             fit.diagnostics,
-            "b llegó al borde del rango de búsqueda (3.3e+06): el óptimo es degenerado.",
+            "b llegó al borde del rango de búsqueda (3,3e+06): el óptimo es degenerado.",
         )
