@@ -1,4 +1,6 @@
+import itertools
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
 import numpy as np
@@ -14,9 +16,6 @@ from odoo.addons.crm_analytics.lib import propensity
 _logger = logging.getLogger(__name__)
 
 TOP_CATEGORIES = 3
-MAX_ROWS = 400_000
-CANDIDATES_PER_CUSTOMER = 40
-RELATED_CATEGORIES = 5
 
 
 class CrmCustomerPropensity(models.Model):
@@ -24,9 +23,13 @@ class CrmCustomerPropensity(models.Model):
 
     A logistic regression is trained on the company's history as of one period ago (label: did
     the customer buy in the category during the last period) and applied to today's features.
-    Features per (customer, category): orders and recency in the category, the customer's
-    orders and recency, the best category lift from what they bought (affinity), the
-    category's recent base rate. Only the TOP_CATEGORIES best categories per customer are kept.
+    Features per (customer, category), see ``lib/propensity.py``: orders and recency in the
+    category, the customer's orders and recency, the best category lift from what they bought
+    (affinity), the category's recent base rate. The sales are read once for both cut-offs.
+    Only the TOP_CATEGORIES best categories per customer are kept, among the categories the
+    company still sells (an active product for sale).
+
+    Written only by :meth:`_refresh` (the analytics pipeline), read-only to users.
     """
 
     _name = "crm.customer.propensity"
@@ -42,176 +45,254 @@ class CrmCustomerPropensity(models.Model):
     rank = fields.Integer()
     refreshed_at = fields.Datetime()
 
-    @api.model
-    def _feature_query(self, company, as_of, period_days, modulo=1, remainder=0):
-        """Rows (partner, categ, 7 features..., label) for candidates as of ``as_of``.
+    def init(self):
+        # A refresh updates in place the rows whose category or probability changed (a
+        # quarter of them a day). With room left on each page, the new version of a row stays
+        # on its page and no index is touched (a HOT update): 53,000 of the benchmark's rows
+        # update in 0.8-0.9 s instead of 2.8-3.6 s packed full (2026-12-01, 2 busy cores).
+        # Applies to the pages written from now on.
+        self.env.cr.execute(
+            SQL("ALTER TABLE %s SET (fillfactor = 70)", SQL.identifier(self._table))
+        )
 
-        Candidates: categories the customer bought, or one of the RELATED_CATEGORIES strongest
-        (lift above 1) of a category they bought. Label: a purchase in the category in [as_of, as_of + period).
-        """
-        window_start = as_of - relativedelta(months=company.crm_analytics_window_months)
+    @api.model
+    def _history_query(self, company, date_from, date_to):
+        """SQL: (order_id, partner_id, day, categ_id), one row per category of each confirmed
+        order of ``company`` in [date_from, date_to); ``day`` counts days from date_from."""
+        facts = self.env["crm.customer.facts"]
+        lines = facts._order_line_rows(
+            [company.id], facts._window(date_to - timedelta(days=1), date_from=date_from)
+        )
         return SQL(
             """
-            WITH lines AS (
-                SELECT partner_id, order_id, day, categ_id
-                  FROM (%(lines)s) AS l
-                 WHERE categ_id IS NOT NULL
-            ), hist AS (
-                SELECT * FROM lines WHERE day < %(as_of)s
-            ), cust AS (
-                SELECT partner_id, count(DISTINCT order_id) AS orders,
-                       %(as_of)s::date - max(day) AS recency
-                  FROM hist GROUP BY 1
-            ), pc AS (
-                SELECT partner_id, categ_id, count(DISTINCT order_id) AS n,
-                       %(as_of)s::date - max(day) AS recency
-                  FROM hist GROUP BY 1, 2
-            ), oc AS (
-                SELECT DISTINCT order_id, categ_id FROM hist
-            ), ntot AS (
-                SELECT count(DISTINCT order_id) AS n FROM oc
-            ), csingle AS (
-                SELECT categ_id, count(*) AS c FROM oc GROUP BY 1
-            ), cpair AS (
-                SELECT a.categ_id AS x, b.categ_id AS y, count(*) AS c
-                  FROM oc a JOIN oc b ON a.order_id = b.order_id AND a.categ_id <> b.categ_id
-                 GROUP BY 1, 2 HAVING count(*) >= 3
-            ), clift_all AS (
-                SELECT p.x, p.y, p.c::float * t.n / (sx.c * sy.c) AS lift,
-                       row_number() OVER (PARTITION BY p.x ORDER BY p.c::float / sy.c DESC)
-                           AS rank
-                  FROM cpair p
-                  JOIN csingle sx ON sx.categ_id = p.x
-                  JOIN csingle sy ON sy.categ_id = p.y
-                 CROSS JOIN ntot t
-            ), clift AS (
-                -- The strongest related categories only: candidates stay a few per customer.
-                SELECT x, y, lift FROM clift_all WHERE lift > 1 AND rank <= %(related)s
-            ), aff AS (
-                SELECT pc.partner_id, l.y AS categ_id, max(l.lift) AS lift
-                  FROM pc JOIN clift l ON l.x = pc.categ_id GROUP BY 1, 2
-            ), base AS (
-                SELECT categ_id,
-                       count(DISTINCT partner_id)::float
-                           / greatest((SELECT count(*) FROM cust), 1) AS rate
-                  FROM hist WHERE day >= %(as_of)s::date - %(period)s GROUP BY 1
-            ), cand AS (
-                SELECT partner_id, categ_id FROM pc
-                 UNION
-                SELECT partner_id, categ_id FROM aff
-            ), label AS (
-                SELECT DISTINCT partner_id, categ_id FROM lines WHERE day >= %(as_of)s
-            )
-            SELECT c.partner_id, c.categ_id,
-                   ln(1 + COALESCE(pc.n, 0)),
-                   (pc.n IS NOT NULL)::int,
-                   COALESCE(exp(-pc.recency / 180.0), 0),
-                   ln(1 + cu.orders),
-                   cu.recency / 365.0,
-                   ln(greatest(COALESCE(aff.lift, 1), 0.01)),
-                   COALESCE(base.rate, 0),
-                   (label.partner_id IS NOT NULL)
-              FROM cand c
-              JOIN cust cu ON cu.partner_id = c.partner_id
-              LEFT JOIN pc ON pc.partner_id = c.partner_id AND pc.categ_id = c.categ_id
-              LEFT JOIN aff ON aff.partner_id = c.partner_id AND aff.categ_id = c.categ_id
-              LEFT JOIN base ON base.categ_id = c.categ_id
-              LEFT JOIN label ON label.partner_id = c.partner_id AND label.categ_id = c.categ_id
+            SELECT order_id, min(partner_id), min(day) - %s, categ_id
+              FROM (%s) AS l
+             WHERE categ_id IS NOT NULL
+             GROUP BY order_id, categ_id
             """,
-            lines=self.env["crm.customer.facts"]._order_line_rows(
-                [company.id],
-                self.env["crm.customer.facts"]._window(
-                    as_of + timedelta(days=period_days - 1), date_from=window_start
-                ),
-                partners=lambda column: SQL("%s %% %s = %s", column, modulo, remainder),
-            ),
-            as_of=as_of,
-            period=period_days,
-            related=RELATED_CATEGORIES,
+            date_from,
+            lines,
         )
 
     @api.model
-    def _features(self, company, as_of, period_days, modulo=1, remainder=0):
-        rows = self.env.execute_query(
-            self._feature_query(company, as_of, period_days, modulo, remainder)
-        )
+    def _history(self, company, date_from, date_to):
+        """The company's sales in [date_from, date_to) as a propensity.History (None: no
+        sale); its days count from date_from."""
+        # parallel_tuple_cost: priced at the default 0.1, passing the ~1,000,000 joined lines of
+        # the benchmark from parallel workers looks dearer than joining them in one process;
+        # in parallel the query takes 1.6 times the benchmark's plain aggregate instead of 2.6
+        # (medians of 6 runs on 2 busy cores, 2026-11-30). work_mem 64MB (no grouping on disk)
+        # gained nothing there. The setting ends with the statement.
+        with _settings(self.env, parallel_tuple_cost="0.01"):
+            rows = self.env.execute_query(self._history_query(company, date_from, date_to))
         if not rows:
-            return None, None, None
-        keys = np.array([(r[0], r[1]) for r in rows], dtype=np.int64)
-        X = np.array([r[2:9] for r in rows], dtype=float)
-        y = np.array([r[9] for r in rows], dtype=bool)
-        return keys, X, y
+            return None
+        order, partner, day, categ = _int_columns(rows, 4)
+        return propensity.History.from_rows(order, partner, day, categ)
 
     @api.model
-    def _chunks(self, company):
-        """How many customer chunks keep one feature query under MAX_ROWS rows."""
-        customers = self.env["crm.customer.score"].search_count([("company_id", "=", company.id)])
-        return max(1, -(-customers * CANDIDATES_PER_CUSTOMER // MAX_ROWS))
+    def _predict(self, company, as_of, until=None):
+        """Train on the sales as of one period before ``as_of``, and list the candidates as of
+        ``as_of``: (fit, training candidates, candidates as of ``as_of``).
 
-    @api.model
-    def _train(self, company, as_of, period_days, chunks):
-        """Train on the history as of ``as_of - period`` labelled by the last period."""
-        train_at = as_of - timedelta(days=period_days)
-        _keys, X, y = self._features(company, train_at, period_days, chunks)
-        if X is None:
+        The sales are read once, up to ``until`` (default ``as_of``): later sales label the
+        candidates as of ``as_of`` (``bought``), to validate the model. Raises
+        PropensityError when the history cannot train it.
+        """
+        self.env.flush_all()  # the statements below read orders and products in SQL
+        period = company.crm_propensity_days
+        window = relativedelta(months=company.crm_analytics_window_months)
+        train_at = as_of - timedelta(days=period)
+        origin = train_at - window
+        history = self._history(company, origin, until or as_of)
+
+        def day(date):
+            return (date - origin).days
+
+        train = history and propensity.candidates(history, day(train_at), 0, period)
+        if not train:
             raise propensity.PropensityError("No sales history before the training date.")
-        fit = propensity.fit_logistic(X, y)
-        return fit, propensity.auc(fit.predict(X), y)
+        fit = propensity.fit_logistic(train.features, train.bought)
+        today = propensity.candidates(history, day(as_of), day(as_of - window), period)
+        if not today:
+            raise propensity.PropensityError("No sales history in the window.")
+        return fit, train, today
 
     @api.model
     def _refresh(self, company, as_of):
         """Retrain and replace the company's propensities; keep the old rows on failure.
 
         The model's AUC on its training data is kept on the company."""
-        period = company.crm_propensity_days
-        chunks = self._chunks(company)
         try:
-            fit, training_auc = self._train(company, as_of, period, chunks)
+            fit, train, today = self._predict(company, as_of)
         except propensity.PropensityError as error:
             _logger.info("Propensities of %s not refreshed: %s", company.name, error)
             return False
+        training_auc = propensity.auc(fit.predict(train.features), train.bought)
+        probability = fit.predict(today.features)
         # sudo: the pipeline's own read-only figure on the company, written whoever started the
         # refresh (the cron, or an analytics manager checked by crm.clv.model.action_recompute)
         company.sudo().write(
             {"crm_propensity_auc": training_auc, "crm_propensity_trained_at": fields.Datetime.now()}
         )
-        self.env.execute_query(
-            SQL("DELETE FROM crm_customer_propensity WHERE company_id = %s", company.id)
+        on_sale = np.flatnonzero(np.isin(today.categ, self._categories_on_sale(company)))
+        top, rank = propensity.top_per_customer(
+            today.partner[on_sale], probability[on_sale], TOP_CATEGORIES
         )
-        for remainder in range(chunks):
-            keys, X, _y = self._features(company, as_of, period, chunks, remainder)
-            if keys is not None:
-                self._write_top(company, period, keys, fit.predict(X))
-        self.invalidate_model()
+        kept = on_sale[top]
+        self._write(company, today.partner[kept], today.categ[kept], probability[kept], rank)
         return True
 
     @api.model
-    def _write_top(self, company, period, keys, prob):
-        """Insert the TOP_CATEGORIES most likely categories of each partner of ``keys``."""
-        # Sort by partner then probability descending, rank inside each partner.
-        order = np.lexsort((-prob, keys[:, 0]))
-        keys, prob = keys[order], prob[order]
-        start = np.r_[0, np.flatnonzero(np.diff(keys[:, 0])) + 1]
-        rank = np.arange(len(keys)) - np.repeat(start, np.diff(np.r_[start, len(keys)]))
-        keep = rank < TOP_CATEGORIES
-        self.env.execute_query(
+    def _categories_on_sale(self, company):
+        """Ids of the categories with an active product the company may sell."""
+        rows = self.env.execute_query(
             SQL(
                 """
-                INSERT INTO crm_customer_propensity (partner_id, company_id, categ_id,
-                    probability, period_days, rank, refreshed_at, create_uid, create_date,
-                    write_uid, write_date)
-                SELECT u.partner, %(company)s, u.categ, u.prob, %(period)s, u.rank,
-                       now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                       now() AT TIME ZONE 'UTC'
-                  FROM unnest(%(partner)s::int[], %(categ)s::int[], %(prob)s::float8[],
-                              %(rank)s::int[]) AS u(partner, categ, prob, rank)
+                SELECT DISTINCT categ_id FROM product_template
+                 WHERE active AND sale_ok AND categ_id IS NOT NULL
+                   AND (company_id IS NULL OR company_id = %s)
                 """,
-                company=company.id,
-                period=period,
-                uid=self.env.uid,
-                partner=keys[keep, 0].tolist(),
-                categ=keys[keep, 1].tolist(),
-                prob=np.round(prob[keep], 4).tolist(),
-                rank=(rank[keep] + 1).tolist(),
+                company.id,
             )
         )
+        return np.array([row[0] for row in rows], dtype=np.int64)
+
+    @api.model
+    def _write(self, company, partner, categ, probability, rank):
+        """Make the company's propensities these rows (arrays, one per customer and rank).
+
+        Only what changed is written: the rows of customers and ranks no longer there are
+        deleted, those whose category or probability (at the field's precision) changed are
+        updated, the new ones inserted. A day's refresh changes about a quarter of the rows;
+        rewriting all of them (200,000 at 100,000 customers) cost 2 to 6 times the plain
+        aggregate of the benchmark, mostly in the foreign-key checks of the INSERT (an UPDATE
+        that keeps partner and company has none). ``refreshed_at`` is therefore the last
+        refresh that changed the row; the company's ``crm_propensity_trained_at`` is the last
+        refresh.
+        """
+        digits = self._fields["probability"].get_digits(self.env)[1]
+        period = company.crm_propensity_days
+        now = fields.Datetime.now()
+        units = np.round(np.asarray(probability) * 10**digits).astype(np.int64)
+        probability_sql = SQL("round(u.units / power(10::numeric, %s), %s)", digits, digits)
+        old = self.env.execute_query(
+            SQL(
+                """
+                SELECT id, partner_id, COALESCE(rank, 0), categ_id,
+                       COALESCE(round(probability * 10 ^ %s), -1)::int,
+                       COALESCE(period_days = %s, FALSE)
+                  FROM crm_customer_propensity
+                 WHERE company_id = %s
+                """,
+                digits,
+                period,
+                company.id,
+            )
+        )
+        old = _int_columns(old, 6).T
+        categ, rank = np.asarray(categ), np.asarray(rank)
+        ranks = max(old[:, 2].max(initial=0), rank.max(initial=0)) + 1
+        old_key = old[:, 1] * ranks + old[:, 2]
+        new_key = np.asarray(partner, dtype=np.int64) * ranks + rank
+        # the first old row of each key stays (there is one unless two refreshes raced)
+        unique_old, first = np.unique(old_key, return_index=True)
+        found, at = propensity.lookup(unique_old, new_key)
+        kept = first[at]
+        gone = np.ones(len(old), dtype=bool)
+        gone[kept] = False
+        same = (old[kept, 3] == categ[found]) & (old[kept, 4] == units[found]) & (old[kept, 5] == 1)
+        changed = np.flatnonzero(found)[~same]
+        added = np.flatnonzero(~found)
+        if gone.any():
+            self.env.execute_query(
+                SQL(
+                    "DELETE FROM crm_customer_propensity WHERE id = ANY(%s::int[])",
+                    _int_array(old[gone, 0]),
+                )
+            )
+        if len(changed):
+            self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE crm_customer_propensity c
+                       SET categ_id = u.categ_id, probability = %(probability)s,
+                           period_days = %(period)s, refreshed_at = %(now)s,
+                           write_uid = %(uid)s, write_date = %(now)s
+                      FROM unnest(%(id)s::int[], %(categ)s::int[], %(units)s::int[])
+                           AS u(id, categ_id, units)
+                     WHERE c.id = u.id
+                    """,
+                    probability=probability_sql,
+                    period=period,
+                    now=now,
+                    uid=self.env.uid,
+                    id=_int_array(old[kept[~same], 0]),
+                    categ=_int_array(categ[changed]),
+                    units=_int_array(units[changed]),
+                )
+            )
+        if len(added):
+            self.env.execute_query(
+                SQL(
+                    """
+                    INSERT INTO crm_customer_propensity (partner_id, company_id, categ_id,
+                        probability, period_days, rank, refreshed_at, create_uid, create_date,
+                        write_uid, write_date)
+                    SELECT u.partner_id, %(company)s, u.categ_id, %(probability)s,
+                           %(period)s, u.rank, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM unnest(%(partner)s::int[], %(rank)s::int[], %(categ)s::int[],
+                                  %(units)s::int[]) AS u(partner_id, rank, categ_id, units)
+                    """,
+                    company=company.id,
+                    probability=probability_sql,
+                    period=period,
+                    now=now,
+                    uid=self.env.uid,
+                    partner=_int_array(np.asarray(partner)[added]),
+                    rank=_int_array(rank[added]),
+                    categ=_int_array(categ[added]),
+                    units=_int_array(units[added]),
+                )
+            )
+        self.invalidate_model()
+
+
+@contextmanager
+def _settings(env, **settings):
+    """PostgreSQL settings for the statements of the block only (SET LOCAL, then back; an
+    error rolls them back with the transaction or savepoint)."""
+    previous = env.execute_query(
+        SQL("SELECT %s", SQL(", ").join(SQL("current_setting(%s)", name) for name in settings))
+    )[0]
+    env.execute_query(
+        SQL(
+            "SELECT %s",
+            SQL(", ").join(
+                SQL("set_config(%s, %s, TRUE)", name, value) for name, value in settings.items()
+            ),
+        )
+    )
+    yield
+    env.execute_query(
+        SQL(
+            "SELECT %s",
+            SQL(", ").join(
+                SQL("set_config(%s, %s, TRUE)", name, value)
+                for name, value in zip(settings, previous, strict=True)
+            ),
+        )
+    )
+
+
+def _int_columns(rows, width):
+    """The columns of integer ``rows`` (tuples of ``width``) as arrays, without a Python
+    object per cell (4 times faster than numpy.array on the rows)."""
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=width * len(rows))
+    return flat.reshape(-1, width).T
+
+
+def _int_array(values):
+    """A PostgreSQL array literal of integers: psycopg2 adapts a list of 100,000s of numbers
+    one by one, much slower than this text."""
+    return "{%s}" % ",".join(map(str, np.asarray(values, dtype=np.int64).tolist()))
