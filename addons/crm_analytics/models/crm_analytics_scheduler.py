@@ -1,11 +1,12 @@
 import logging
-from datetime import timedelta
 
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+from .crm_customer_score import partner_range
 
 _logger = logging.getLogger(__name__)
 
@@ -51,40 +52,53 @@ class CrmAnalyticsScheduler(models.AbstractModel):
         return Fit._fit(company, date_from, date_to)
 
     @api.model
-    def _next_batch_end(self, fit):
-        """Partner id closing the next batch of SCORE_BATCH_SIZE customers of ``fit`` (None:
-        the last batch)."""
-        facts = self.env["crm.customer.facts"]
-        orders = facts._order_rows(
-            [fit.company_id.id],
-            facts._window(fit.date_to - timedelta(days=1), date_from=fit.date_from),
-            partners=lambda column: SQL("%s > %s", column, fit.cursor_partner_id),
-        )
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT DISTINCT partner_id FROM (%s) AS o ORDER BY 1 OFFSET %s LIMIT 1",
-                orders,
-                SCORE_BATCH_SIZE - 1,
-            )
-        )
-        return rows[0][0] if rows else None
-
-    @api.model
     def _score_all(self, fit, commit=False):
-        """Score the remaining customers of ``fit`` batch by batch; finish the run when none is
-        left. False when the cron ran out of time (the next run resumes)."""
+        """Score the remaining customers of ``fit`` (partners after its cursor) batch by batch;
+        finish the run when none is left. False when the cron ran out of time (the next run
+        resumes).
+
+        The orders and the order lines are read once for all the remaining customers, then
+        each batch of SCORE_BATCH_SIZE customers is scored in numpy, with its next best
+        offers, and written by one statement.
+        """
         fit.ensure_one()
+        company = fit.company_id
         score = self.env["crm.customer.score"]
+        affinity = self.env["crm.product.affinity"]
         if commit:
             self.env["ir.cron"]._commit_progress(
                 remaining=max(fit.customer_count - fit.scored_count, 0)
             )
-        while True:
-            upper = self._next_batch_end(fit)
-            done = score._score_batch(fit, fit.cursor_partner_id, upper)
-            if upper is None:
+        affinity._flush_sources()
+        after = fit.cursor_partner_id
+        data = score._summary_arrays(
+            self.env.execute_query(
+                score._summary_query(company, fit.date_from, fit.date_to, partner_from=after)
+            ),
+            fit.date_to,
+        )
+        total = 0 if data is None else len(data["partner_id"])
+        if total:
+            rules = affinity._offer_rules(company)
+            bought = affinity._bought_pairs(
+                company, lambda column: partner_range(column, after), rules
+            )
+        start, done = 0, 0
+        while start < total:
+            batch = {
+                name: values[start : start + SCORE_BATCH_SIZE] for name, values in data.items()
+            }
+            offers = affinity._best_offer_ids(batch["partner_id"], bought, rules)
+            done = score._score_batch(fit, batch, offers)
+            start += SCORE_BATCH_SIZE
+            if start >= total:
                 break
-            fit.write({"cursor_partner_id": upper, "scored_count": fit.scored_count + done})
+            fit.write(
+                {
+                    "cursor_partner_id": int(batch["partner_id"][-1]),
+                    "scored_count": fit.scored_count + done,
+                }
+            )
             if commit and not self.env["ir.cron"]._commit_progress(done):
                 return False
         fit.scored_count += done

@@ -9,7 +9,7 @@ class CrmCategoryAffinity(models.Model):
     _inherit = ["crm.affinity.mixin"]
     _description = "Product Category Affinity"
     _item_columns = ("categ_id", "related_categ_id")
-    _item_expression = "l.categ_id"
+    _item_column = "categ_id"
 
     categ_id = fields.Many2one(
         "product.category", "Category", required=True, index=True, ondelete="cascade"

@@ -7,6 +7,7 @@ from . import test_cron
 from . import test_customer_360_panels
 from . import test_customer_score
 from . import test_demo_story
+from . import test_next_offers
 from . import test_reports
 from . import test_views_ui
 from . import test_web_client

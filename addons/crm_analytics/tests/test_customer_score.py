@@ -1,3 +1,4 @@
+from datetime import timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -54,6 +55,57 @@ class TestCustomerScore(CrmAnalyticsCase):
         self.assertLess(model.bgnbd_loglik, 0)
         self.assertEqual(model.date_to, TODAY.date())
         self.assertEqual(model.customer_count, 40)
+
+    def test_summary_counts_the_orders_of_one_day_as_one_purchase(self):
+        # P1 (10,000, cost 6,000) 10 days ago; P2 (20,000, cost 12,000) and P3 (30,000, cost
+        # 18,000) in two orders 3 days ago: 3 orders on 2 days, one repeat purchase of 50,000.
+        customer = self.env["res.partner"].create({"name": "Cliente Resumen Test"})
+        day = TODAY - timedelta(days=3)
+        self.env["sale.order"].create(
+            [
+                self._order_vals(customer, TODAY - timedelta(days=10), self.products[0]),
+                self._order_vals(customer, day, self.products[1]),
+                self._order_vals(customer, day.replace(hour=18), self.products[2]),
+            ]
+        )
+        model = self._refresh()
+        score = self.env["crm.customer.score"]
+        data = score._summary_arrays(
+            self.env.execute_query(
+                score._summary_query(self.company, model.date_from, model.date_to)
+            ),
+            model.date_to,
+        )
+        i = data["partner_id"].tolist().index(customer.id)
+        self.assertEqual(data["partner_id"].tolist(), sorted(data["partner_id"].tolist()))
+        self.assertEqual((data["x"][i], data["orders"][i]), (1, 3))
+        self.assertEqual((data["revenue"][i], data["margin"][i]), (60000, 24000))
+        self.assertEqual((data["monetary"][i], data["margin_ratio"][i]), (50000, 0.4))
+        self.assertEqual((data["recency_days"][i], data["t_x"][i], data["T"][i]), (3, 1, 10 / 7))
+        stored = self._score_of(customer)
+        self.assertEqual(
+            (stored.order_count, stored.repeat_purchases, stored.recency_days), (3, 1, 3)
+        )
+        self.assertEqual((stored.ordered_amount, stored.margin_total), (60000, 24000))
+        self.assertEqual(str(stored.first_order_date), str((TODAY - timedelta(days=10)).date()))
+        self.assertEqual(str(stored.last_order_date), str(day.date()))
+
+    def test_a_new_fit_rescores_in_place_and_adds_new_customers(self):
+        first = self._refresh()
+        before = self.env["crm.customer.score"].search([("company_id", "=", self.company.id)])
+        ids = {score.partner_id.id: score.id for score in before}
+        newcomer = self.env["res.partner"].create({"name": "Cliente Nuevo Puntaje Test"})
+        self.env["sale.order"].create(
+            self._order_vals(newcomer, TODAY - timedelta(days=2), self.products[0])
+        )
+        second = self._refresh()
+        after = self.env["crm.customer.score"].search([("company_id", "=", self.company.id)])
+        self.assertNotEqual(first, second)
+        self.assertEqual(after.model_id, second)
+        self.assertEqual(after.partner_id, self.customers | newcomer)
+        # the customers scored before keep their rows (same ids), the newcomer gets one
+        self.assertEqual({s.partner_id.id: s.id for s in after if s.partner_id != newcomer}, ids)
+        self.assertEqual(self._score_of(newcomer).order_count, 1)
 
     def test_margin_is_the_clv_basis_when_costs_are_known(self):
         self._refresh()

@@ -79,10 +79,12 @@ FACTS = [
     Fact("invoice_count", "inv", "COALESCE(inv.invoice_count, 0)"),
     Fact("revenue_total", "inv", "COALESCE(inv.revenue_total, 0)"),
     Fact("revenue_12m", "inv", "COALESCE(inv.revenue_12m, 0)"),
+    Fact("first_invoice_date", "inv", "inv.first_invoice_date"),
     # payments part: how the invoices' installments were paid
     Fact("avg_days_late", "pay", "COALESCE(pay.avg_days_late, 0)"),
     Fact("on_time_ratio", "pay", "pay.on_time_ratio"),
     Fact("overdue_amount", "pay", "COALESCE(pay.overdue_amount, 0)"),
+    Fact("overdue_invoice_count", "pay", "COALESCE(pay.overdue_invoice_count, 0)"),
     Fact("oldest_overdue_days", "pay", "COALESCE(pay.oldest_overdue_days, 0)"),
 ]
 
@@ -151,7 +153,9 @@ class CrmCustomerFacts(models.AbstractModel):
                    so.margin IS NOT NULL AND so.margin <> so.amount_untaxed AS margin_known,
                    so.team_id, so.medium_id
               FROM sale_order so
-              JOIN res_partner p ON p.id = so.partner_id
+              -- LEFT JOIN: every order has a partner, so the rows are the same, and PostgreSQL
+              -- leaves the join out when the caller reads no partner column.
+              LEFT JOIN res_partner p ON p.id = so.partner_id
              WHERE so.state = 'sale' AND %(companies)s AND %(window)s AND %(partners)s
             """,
             companies=self._company_condition(SQL("so.company_id"), company_ids),
@@ -170,9 +174,13 @@ class CrmCustomerFacts(models.AbstractModel):
                    so.date_order::date AS day, l.product_id, pp.product_tmpl_id, pt.categ_id
               FROM sale_order_line l
               JOIN sale_order so ON so.id = l.order_id
-              JOIN res_partner p ON p.id = so.partner_id
-              JOIN product_product pp ON pp.id = l.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+              -- LEFT JOINs: every order has a partner and every product line a product (a
+              -- constraint of sale.order.line), so the rows are the same, and PostgreSQL
+              -- leaves out the joins whose columns the caller does not read (the affinity
+              -- reads no partner, the next offers no category).
+              LEFT JOIN res_partner p ON p.id = so.partner_id
+              LEFT JOIN product_product pp ON pp.id = l.product_id
+              LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
              WHERE so.state = 'sale' AND %(companies)s AND %(window)s AND %(partners)s
                AND l.display_type IS NULL AND l.reward_id IS NULL AND l.product_uom_qty > 0
             """,
@@ -217,7 +225,28 @@ class CrmCustomerFacts(models.AbstractModel):
         return {fact.name: fact for fact in FACTS}
 
     @api.model
-    def _orders_part(self, company_ids, window, partners):
+    def _orders_part(self, company_ids, window, partners, purchase_days=False):
+        """Confirmed orders per customer: first and last order dates, orders, amount and
+        margin, whether the margin is known, the most frequent sales team and medium.
+
+        With ``purchase_days``, also the days with orders (orders of one day form one
+        purchase, the unit of BG/NBD) and the amount ordered on the days after the first: the
+        columns of :meth:`_purchase_days_part`, computed here so that a caller needing both
+        (the customer scores) reads the orders once. Off by default: the metrics read this
+        part twice, which makes PostgreSQL compute every column.
+        """
+        orders = self._order_rows(company_ids, window, partners)
+        days = SQL()
+        if purchase_days:
+            orders = SQL(
+                """SELECT o.*, min(day) OVER (PARTITION BY partner_id, company_id) AS first_day
+                     FROM (%s) AS o""",
+                orders,
+            )
+            days = SQL(
+                """, count(DISTINCT day) AS purchase_days,
+                   COALESCE(sum(amount) FILTER (WHERE day > first_day), 0) AS repeat_amount"""
+            )
         return SQL(
             """
             SELECT partner_id, company_id,
@@ -225,29 +254,21 @@ class CrmCustomerFacts(models.AbstractModel):
                    count(*) AS order_count, sum(amount) AS amount, sum(margin) AS margin,
                    bool_or(margin_known) AS margin_known,
                    mode() WITHIN GROUP (ORDER BY team_id) AS team_id,
-                   mode() WITHIN GROUP (ORDER BY medium_id) AS medium_id
+                   mode() WITHIN GROUP (ORDER BY medium_id) AS medium_id%s
               FROM (%s) AS o
              GROUP BY 1, 2
             """,
-            self._order_rows(company_ids, window, partners),
+            days,
+            orders,
         )
 
     @api.model
     def _purchase_days_part(self, company_ids, window, partners):
-        """Days with confirmed orders, and the amount ordered on the days after the first."""
+        """Days with confirmed orders, and the amount ordered on the days after the first (see
+        :meth:`_orders_part`)."""
         return SQL(
-            """
-            SELECT partner_id, company_id, count(*) AS purchase_days,
-                   COALESCE(sum(amount) FILTER (WHERE day > first_day), 0) AS repeat_amount
-              FROM (
-                SELECT partner_id, company_id, day, sum(amount) AS amount,
-                       min(day) OVER (PARTITION BY partner_id, company_id) AS first_day
-                  FROM (%s) AS o
-                 GROUP BY 1, 2, 3
-              ) AS d
-             GROUP BY 1, 2
-            """,
-            self._order_rows(company_ids, window, partners),
+            "SELECT partner_id, company_id, purchase_days, repeat_amount FROM (%s) AS so",
+            self._orders_part(company_ids, window, partners, purchase_days=True),
         )
 
     @api.model
@@ -258,6 +279,8 @@ class CrmCustomerFacts(models.AbstractModel):
             """
             SELECT am.commercial_partner_id AS partner_id, am.company_id,
                    count(*) FILTER (WHERE am.move_type = 'out_invoice') AS invoice_count,
+                   min(am.invoice_date) FILTER (WHERE am.move_type = 'out_invoice')
+                       AS first_invoice_date,
                    sum(am.amount_untaxed_signed) AS revenue_total,
                    sum(am.amount_untaxed_signed)
                        FILTER (WHERE am.invoice_date > %(since_12m)s) AS revenue_12m
@@ -286,12 +309,20 @@ class CrmCustomerFacts(models.AbstractModel):
         """
         as_of = window.as_of
         partner_moves = self._partner_condition(partners, "am", SQL("am.commercial_partner_id"))
+        # One row per payment and per unpaid installment, aggregated once per customer (an
+        # invoice counts once: count(DISTINCT move_id)). The installments are read from the
+        # index on posted payment-term lines (account_move_line.py: parent_state = 'posted'
+        # lets PostgreSQL use it) and joined once to the payments; full refresh of 86,897
+        # customers (bench_relationship): this part 2.4 s -> 1.2 s of CPU.
         return SQL(
             """
-            WITH invoices AS (
-                SELECT am.id, am.commercial_partner_id AS partner_id, am.company_id
-                  FROM account_move am
-                 WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
+            WITH installments AS (
+                SELECT am.commercial_partner_id AS partner_id, am.company_id, aml.move_id,
+                       aml.id, aml.date_maturity, aml.amount_residual
+                  FROM account_move_line aml
+                  JOIN account_move am ON am.id = aml.move_id
+                 WHERE aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
+                   AND am.state = 'posted' AND am.move_type = 'out_invoice'
                    AND am.invoice_date <= %(as_of)s
                    AND %(companies)s AND %(window)s AND %(partner_moves)s
             ), refund_lines AS (
@@ -300,45 +331,39 @@ class CrmCustomerFacts(models.AbstractModel):
                   JOIN account_move am ON am.id = aml.move_id
                  WHERE aml.display_type = 'payment_term' AND am.state = 'posted'
                    AND am.move_type = 'out_refund' AND %(companies)s AND %(partner_moves)s
-            ), paid_later AS (
-                -- payments received after as_of (none when as_of is today), per installment
-                SELECT part.debit_move_id AS line_id, sum(part.amount) AS amount
+            ), installment_rows AS (
+                -- each payment received by as_of, with how late it came; each one received
+                -- after as_of on an installment due before: unpaid then
+                SELECT i.partner_id, i.company_id, i.move_id,
+                       CASE WHEN part.max_date <= %(as_of)s THEN part.amount END AS paid,
+                       CASE WHEN part.max_date <= %(as_of)s
+                            THEN part.amount * GREATEST(part.max_date - i.date_maturity, 0)
+                       END AS late,
+                       part.max_date <= %(as_of)s AND part.max_date <= i.date_maturity
+                           AS on_time,
+                       CASE WHEN part.max_date > %(as_of)s THEN part.amount END AS overdue_amount,
+                       CASE WHEN part.max_date > %(as_of)s THEN i.date_maturity END
+                           AS overdue_since
                   FROM account_partial_reconcile part
-                 WHERE part.max_date > %(as_of)s
-                   AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
-                 GROUP BY 1
-            ), installment AS (
-                SELECT i.partner_id, i.company_id, aml.move_id, part.amount AS paid,
-                       part.amount * GREATEST(part.max_date - aml.date_maturity, 0) AS late,
-                       part.max_date <= aml.date_maturity AS on_time,
-                       NULL::numeric AS overdue_amount, NULL::date AS overdue_since
-                  FROM account_partial_reconcile part
-                  JOIN account_move_line aml ON aml.id = part.debit_move_id
-                  JOIN invoices i ON i.id = aml.move_id
-                 WHERE aml.display_type = 'payment_term' AND part.max_date <= %(as_of)s
+                  JOIN installments i ON i.id = part.debit_move_id
+                 WHERE (part.max_date <= %(as_of)s OR i.date_maturity < %(as_of)s)
                    AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
                 UNION ALL
-                -- due before as_of and unpaid then: the residual now plus what was paid after
-                SELECT i.partner_id, i.company_id, aml.move_id, NULL, NULL, FALSE,
-                       aml.amount_residual + COALESCE(later.amount, 0), aml.date_maturity
-                  FROM account_move_line aml
-                  JOIN invoices i ON i.id = aml.move_id
-                  LEFT JOIN paid_later later ON later.line_id = aml.id
-                 WHERE aml.display_type = 'payment_term' AND aml.date_maturity < %(as_of)s
-                   AND (aml.amount_residual > 0 OR later.line_id IS NOT NULL)
-            ), move_pay AS (
-                SELECT partner_id, company_id, move_id, sum(paid) AS paid, sum(late) AS late,
-                       bool_and(on_time) AS on_time, sum(overdue_amount) AS overdue_amount,
-                       min(overdue_since) AS overdue_since
-                  FROM installment
-                 GROUP BY partner_id, company_id, move_id
+                -- due before as_of and still unpaid now
+                SELECT partner_id, company_id, move_id, NULL, NULL, FALSE, amount_residual,
+                       date_maturity
+                  FROM installments
+                 WHERE date_maturity < %(as_of)s AND amount_residual > 0
             )
             SELECT partner_id, company_id,
                    sum(late) / NULLIF(sum(paid), 0) AS avg_days_late,
-                   count(*) FILTER (WHERE on_time)::float / NULLIF(count(*), 0) AS on_time_ratio,
+                   (count(DISTINCT move_id) - count(DISTINCT move_id) FILTER (WHERE NOT on_time))
+                       ::float / count(DISTINCT move_id) AS on_time_ratio,
                    sum(overdue_amount) AS overdue_amount,
+                   count(DISTINCT move_id) FILTER (WHERE overdue_amount > 0)
+                       AS overdue_invoice_count,
                    %(as_of)s - min(overdue_since) AS oldest_overdue_days
-              FROM move_pay
+              FROM installment_rows
              GROUP BY partner_id, company_id
             """,
             as_of=as_of,
