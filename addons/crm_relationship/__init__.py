@@ -1,3 +1,5 @@
+from . import controllers
+
 # demo data generators only, called by the demo XML files (demo/*.py)
 from . import demo
 from . import models

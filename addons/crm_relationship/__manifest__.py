@@ -5,21 +5,27 @@
     "category": "Sales/CRM",
     "author": "CRM Suite",
     "license": "LGPL-3",
-    "depends": ["contacts", "sale_management", "sale_margin", "account", "crm"],
+    "depends": ["contacts", "sale_management", "sale_margin", "account", "crm", "portal"],
     "data": [
         "security/crm_relationship_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/mail_template_credit_data.xml",
         "wizards/crm_segment_pin_wizard_views.xml",
         "views/crm_customer_segment_views.xml",
         "views/crm_customer_metric_views.xml",
         "views/res_partner_views.xml",
+        "views/portal_credit_templates.xml",
         "views/crm_relationship_menus.xml",
+        "views/crm_credit_views.xml",
     ],
     "demo": [
         "demo/crm_customer_segment_demo.xml",
         "demo/crm_demo_store_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["crm_relationship/static/tests/tours/**/*"],
+    },
     "application": True,
     "installable": True,
 }

@@ -25,6 +25,12 @@ FORGED_CONTEXT = dict(LOYALTY_FORGED_CONTEXT, crm_order_id=None)
 # called on records of another salesperson instead (refused as well).
 INVENTORY = {
     ("crm.clv.model", "action_recompute"): "no_args",
+    ("crm.credit.override.wizard", "action_confirm_order"): "override_wizard",
+    ("crm.credit.override.wizard", "create"): "override_wizard_values",
+    ("crm.credit.request", "action_approve"): "credit_request",
+    ("crm.credit.request", "action_refuse"): "credit_request",
+    ("crm.credit.request", "write"): "credit_request_write",
+    ("crm.credit.request.wizard", "action_submit"): "request_wizard",
     ("crm.customer.segment", "action_reclassify"): "segment",
     ("crm.customer.segment", "action_view_matching"): "segment",
     ("crm.customer.segment", "action_view_members"): "segment",
@@ -53,6 +59,7 @@ INVENTORY = {
     ("res.partner", "action_crm_refresh_metrics"): "partner",
     ("res.partner", "action_crm_view_payments"): "partner",
     ("res.partner", "action_open_crm_score"): "partner",
+    ("sale.order", "action_crm_override_credit"): "foreign_order",
     ("sale.order", "action_confirm"): "foreign_order",
     ("sale.order.line", "create"): "foreign_line_values",
     ("sale.order.line", "unlink"): "foreign_line",
@@ -61,9 +68,12 @@ INVENTORY = {
 
 
 # What a salesperson may do with a forged context too: create a lead or a loyalty history line
-# (Odoo's own rights). The call succeeds, and only what it creates changes: no point moves.
+# (Odoo's own rights), ask for more credit for a customer. The call succeeds, and only what it creates changes: no point moves.
 ALLOWED_TO_SALESPERSON = {
     ("crm.lead", "create"): {"leads"},
+    # a salesperson may ask for more credit for a customer: a new request, decided by the
+    # policy (no history here: left for a credit manager; no limit, decision or override)
+    ("crm.credit.request.wizard", "action_submit"): {"credit_requests"},
     ("loyalty.history", "create"): {"history"},
 }
 
@@ -142,7 +152,17 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "update_balance": env["loyalty.card.update.balance"].create(
                 {"card_id": cls.card.id, "new_balance": 5000, "description": "x"}
             ),
+            "override_wizard": env["crm.credit.override.wizard"].create(
+                {"order_id": cls.foreign_order.id, "reason": "x"}
+            ),
+            "request_wizard": env["crm.credit.request.wizard"].create(
+                {"partner_id": cls.customer.id, "requested_limit": 1000}
+            ),
         }
+        # a credit line request waiting for a credit manager (no payment history)
+        cls.credit_request = env["crm.credit.request"]._submit(
+            cls.customer, env.company, 99999999, "", "backoffice"
+        )
 
     def _args(self, kind):
         card, lot, line = self.card, self.lot, self.foreign_order.order_line[:1]
@@ -169,6 +189,16 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "statement_wizard": lambda: [self.wizards["statement_wizard"].ids],
             "pin_wizard": lambda: [self.wizards["pin_wizard"].ids],
             "update_balance": lambda: [self.wizards["update_balance"].ids],
+            "override_wizard": lambda: [self.wizards["override_wizard"].ids],
+            "override_wizard_values": lambda: [
+                [{"order_id": self.foreign_order.id, "reason": "forjado"}]
+            ],
+            "request_wizard": lambda: [self.wizards["request_wizard"].ids],
+            "credit_request": lambda: [self.credit_request.ids],
+            "credit_request_write": lambda: [
+                self.credit_request.ids,
+                {"state": "approved", "granted_limit": 99999999},
+            ],
             "lead_values": lambda: [[{"name": "Lead RPC", "partner_id": self.customer.id}]],
             "card": lambda: [card.ids],
             "card_values": lambda: [
@@ -222,6 +252,14 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "scores": env["crm.customer.score"].search_count([]),
             "fits": env["crm.clv.model"].search_count([]),
             "leads": env["crm.lead"].search_count([("partner_id", "=", self.customer.id)]),
+            "credit": (
+                self.customer.credit_limit,
+                env["crm.credit.decision"].search_count([]),
+                env["crm.credit.override"].search_count([]),
+            ),
+            "credit_requests": env["crm.credit.request"].search_read(
+                [], ["state", "granted_limit"]
+            ),
             "order": (
                 self.foreign_order.state,
                 self.foreign_order.order_line.ids,

@@ -1,2 +1,3 @@
 from . import store
+from . import store_credit
 from . import story

@@ -312,8 +312,9 @@ class CrmCustomerFacts(models.AbstractModel):
         # One row per payment and per unpaid installment, aggregated once per customer (an
         # invoice counts once: count(DISTINCT move_id)). The installments are read from the
         # index on posted payment-term lines (account_move_line.py: parent_state = 'posted'
-        # lets PostgreSQL use it) and joined once to the payments; full refresh of 86,897
-        # customers (bench_relationship): this part 2.4 s -> 1.2 s of CPU.
+        # lets PostgreSQL use it) and joined once to the payments. Measured on the 100,000-
+        # customer data set (CPU of the statement): this part of the full refresh 2.4 s -> 1.3 s,
+        # the whole metrics statement of a cron batch of 5,000 customers 1.0 s -> 0.6 s.
         return SQL(
             """
             WITH installments AS (

@@ -6,24 +6,29 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
-from odoo.tools import split_every
 
 from ..tools import local_settings
 
-# PostgreSQL settings for the statement computing the metrics: it joins several aggregates of a
-# few hundred thousand rows each, which the default costs plan serially and JIT-compile for more
-# time than compilation saves (measured by scripts/bench/bench_relationship.py). Sorted rather
-# than hashed aggregates are as fast here, and immune to a PostgreSQL 15 slowdown of spilled
-# hash aggregates (seen taking minutes instead of a second in crm_analytics).
+# PostgreSQL settings for the statement computing the metrics, each kept because a measure
+# showed it (100,000-customer data set, full refresh of 86,897 customers by
+# scripts/bench/bench_relationship.py, as a ratio to its plain SQL pass: median of 6 runs
+# taking turns, on a shared 2-core machine).
 REFRESH_SETTINGS = {
+    # JIT compiles the statement's expressions in 0.76 s (EXPLAIN ANALYZE: 175 functions, the
+    # statement itself runs 2-4 s), and in 0.72 s for a cron batch of 5,000 customers that
+    # takes 1.7 s. Full refresh 2.62 x off, 2.74 x on.
     "jit": "off",
+    # The default costs plan the orders part without parallel workers and join the parts by
+    # sorting them; these give every part a parallel scan. Full refresh 2.62 x with, 2.95 x
+    # without.
     "parallel_setup_cost": "100",
     "parallel_tuple_cost": "0.01",
-    "enable_hashagg": "off",
+    # enable_hashagg = off, set before, is gone: the plan is the same without it (the parts'
+    # aggregates need sorted rows anyway: mode(), count(DISTINCT)), 2.62 x either way.
 }
 
 # Partners refreshed per statement by the cron: big enough to stay set-based, small enough to
-# commit often and resume after an interruption.
+# commit often and resume after an interruption (the cron workers' plan claims as many).
 CRON_BATCH_SIZE = 5000
 
 
@@ -136,34 +141,35 @@ class CrmCustomerMetric(models.Model):
         to ``as_of`` (default today), from the customer facts (crm.customer.facts).
 
         `partner_ids` limits it to those commercial partners (one row per partner and company
-        then, even with no documents); without it, every pair that has documents or an existing
-        row (a row whose documents are gone is reset to zero).
+        then, even with no documents); without it, every pair that has documents (the parts
+        joined as they are: no list of keys to sort first; `_refresh_metrics` resets the rows
+        whose documents are gone).
         """
         facts = self.env["crm.customer.facts"]
         window = facts._window(as_of)
-        if partner_ids is None:
-            keys = SQL(
-                """SELECT partner_id, company_id FROM so
-                   UNION SELECT partner_id, company_id FROM inv
-                   UNION SELECT partner_id, company_id FROM crm_customer_metric
-                          WHERE company_id = ANY(%s)""",
-                list(company_ids),
-            )
-        else:
+        keys = "documents"
+        if partner_ids is not None:
             keys = SQL(
                 """SELECT pa.id AS partner_id, co.id AS company_id
                      FROM unnest(%s::int[]) AS pa(id), unnest(%s::int[]) AS co(id)""",
                 list(partner_ids),
                 list(company_ids),
             )
+        # the columns that are customer facts (extensions may add columns computed over them)
+        registry = facts._fact_registry()
         return facts._facts_query(
-            self._metric_columns()[2:],
+            [name for name in self._metric_columns()[2:] if name in registry],
             company_ids,
             window,
             partner_ids,
             keys=keys,
-            key_parts=("so", "inv") if partner_ids is None else (),
         )
+
+    @api.model
+    def _complete_refresh_rows(self, as_of=None):
+        """Hook: add to the rows of the temporary table crm_customer_metric_refresh (one per
+        refreshed customer, with its facts) the columns of `_metric_columns` that are not facts
+        but computed over them, before the rows are written."""
 
     @api.model
     def _metric_columns(self):
@@ -219,6 +225,9 @@ class CrmCustomerMetric(models.Model):
                     self._metric_sql(company_ids, partner_ids, as_of),
                 )
             )
+        if partner_ids is None:
+            self._add_rows_without_documents(company_ids, as_of)
+        self._complete_refresh_rows(as_of)
         # Then write it: existing rows by one joined UPDATE (cheaper than an upsert probing the
         # unique index row by row), new ones by an insert that tolerates a concurrent refresh.
         now = SQL("now() AT TIME ZONE 'UTC'")
@@ -268,63 +277,95 @@ class CrmCustomerMetric(models.Model):
         return metrics
 
     @api.model
-    def _get_stale_keys(self, company_ids):
-        """(partner, company) pairs whose metrics are missing or out of date: a sale order or
-        customer invoice (payments update the invoice) changed after the last refresh, or the
-        row was not refreshed today (recency and the 12-month window move every day)."""
-        day_start = datetime.combine(fields.Datetime.now().date(), time.min)  # UTC, as write_date
-        self.env.flush_all()
-        rows = self.env.execute_query(
+    def _add_rows_without_documents(self, company_ids, as_of=None):
+        """Add to the refresh of every customer of `company_ids` (crm_customer_metric_refresh)
+        the existing rows it lacks: customers whose documents are all gone (cancelled, deleted,
+        moved to another customer), whose metrics are then reset to zero."""
+        gone = self.env.execute_query(
             SQL(
-                """
-                WITH docs AS (
-                    SELECT p.commercial_partner_id AS partner_id, so.company_id,
-                           max(so.write_date) AS changed
-                      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
-                     WHERE so.company_id = ANY(%(companies)s) AND so.state != 'draft'
-                     GROUP BY 1, 2
-                    UNION ALL
-                    SELECT am.commercial_partner_id, am.company_id, max(am.write_date)
-                      FROM account_move am
-                     WHERE am.company_id = ANY(%(companies)s)
-                       AND am.move_type IN ('out_invoice', 'out_refund')
-                       AND am.state != 'draft' AND am.commercial_partner_id IS NOT NULL
-                     GROUP BY 1, 2
-                )
-                SELECT d.partner_id, d.company_id
-                  FROM docs d
-                  LEFT JOIN crm_customer_metric m
-                    ON m.partner_id = d.partner_id AND m.company_id = d.company_id
-                 WHERE m.id IS NULL OR m.refreshed_at < d.changed
-                UNION
-                SELECT partner_id, company_id FROM crm_customer_metric
-                 WHERE company_id = ANY(%(companies)s) AND refreshed_at < %(day_start)s
-                ORDER BY 2, 1
-                """,
-                companies=list(company_ids),
-                day_start=day_start,
+                """SELECT m.company_id, array_agg(m.partner_id)
+                     FROM crm_customer_metric m
+                    WHERE m.company_id = ANY(%s)
+                      AND NOT EXISTS (SELECT FROM crm_customer_metric_refresh r
+                                       WHERE r.partner_id = m.partner_id
+                                         AND r.company_id = m.company_id)
+                    GROUP BY 1""",
+                list(company_ids),
             )
         )
-        return rows
+        for company_id, partner_ids in gone:
+            self.env.execute_query(
+                SQL(
+                    "INSERT INTO crm_customer_metric_refresh %s",
+                    self._metric_sql([company_id], partner_ids, as_of),
+                )
+            )
+
+    @api.model
+    def _get_stale_keys(self, company_ids, partner_ids=None):
+        """(partner, company) pairs whose metrics are missing or out of date: a sale order or
+        customer invoice (payments update the invoice) changed after the last refresh, or the
+        row was not refreshed today (recency and the 12-month window move every day).
+
+        `partner_ids` (commercial partners) limits the check to them."""
+        return self.env.execute_query(
+            SQL(
+                "SELECT partner_id, company_id FROM (%s) AS s ORDER BY 2, 1",
+                self._stale_keys_query(company_ids, partner_ids),
+            )
+        )
+
+    @api.model
+    def _stale_keys_query(self, company_ids, partner_ids=None):
+        """SQL of `_get_stale_keys`, with the keys' `refreshed_at` (NULL: no row yet)."""
+        day_start = datetime.combine(fields.Datetime.now().date(), time.min)  # UTC, as write_date
+        self.env.flush_all()
+        partners = self.env["crm.customer.facts"]._partner_condition
+        return SQL(
+            """
+            WITH docs AS (
+                SELECT p.commercial_partner_id AS partner_id, so.company_id,
+                       max(so.write_date) AS changed
+                  FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.company_id = ANY(%(companies)s) AND so.state != 'draft'
+                   AND %(so_partners)s
+                 GROUP BY 1, 2
+                UNION ALL
+                SELECT am.commercial_partner_id, am.company_id, max(am.write_date)
+                  FROM account_move am
+                 WHERE am.company_id = ANY(%(companies)s)
+                   AND am.move_type IN ('out_invoice', 'out_refund')
+                   AND am.state != 'draft' AND am.commercial_partner_id IS NOT NULL
+                   AND %(am_partners)s
+                 GROUP BY 1, 2
+            )
+            SELECT d.partner_id, d.company_id, m.refreshed_at
+              FROM docs d
+              LEFT JOIN crm_customer_metric m
+                ON m.partner_id = d.partner_id AND m.company_id = d.company_id
+             WHERE m.id IS NULL OR m.refreshed_at < d.changed
+            UNION
+            SELECT partner_id, company_id, refreshed_at FROM crm_customer_metric
+             WHERE company_id = ANY(%(companies)s) AND refreshed_at < %(day_start)s
+               AND %(metric_partners)s
+            """,
+            companies=list(company_ids),
+            day_start=day_start,
+            so_partners=partners(partner_ids, "so", SQL("p.commercial_partner_id")),
+            am_partners=partners(partner_ids, "am", SQL("am.commercial_partner_id")),
+            metric_partners=SQL("TRUE")
+            if partner_ids is None
+            else SQL("partner_id = ANY(%s)", list(partner_ids)),
+        )
 
     # ------------------------------------------------------------------ cron
     @api.model
     def _cron_refresh_metrics(self):
-        """Refresh the stale metrics of every company in batches, committing each batch.
+        """Refresh the stale metrics of every company, in batches committed one by one.
 
-        Resumable: a refreshed row is no longer stale, so an interrupted run continues where
-        it stopped.
+        Several crons may run it at once, in several threads or processes, and share the work
+        without refreshing a customer twice or missing one (crm.customer.metric.plan).
+        Resumable: an interrupted run continues where it stopped.
         """
         companies = self.env["res.company"].search([])
-        keys = self._get_stale_keys(companies.ids)
-        cron = self.env["ir.cron"]
-        cron._commit_progress(remaining=len(keys))
-        by_company = {}
-        for partner_id, company_id in keys:
-            by_company.setdefault(company_id, []).append(partner_id)
-        for company_id, partner_ids in by_company.items():
-            company_env = self.with_company(company_id)
-            for batch in split_every(CRON_BATCH_SIZE, partner_ids):
-                company_env._refresh_metrics(batch, [company_id])
-                if not cron._commit_progress(len(batch)):
-                    return
+        self.env["crm.customer.metric.plan"]._run_worker(companies.ids)

@@ -1,0 +1,36 @@
+from odoo import fields
+from odoo import models
+
+from ..tools import check_group
+
+SALESMAN = "sales_team.group_sale_salesman"
+
+
+class CrmCreditRequestWizard(models.TransientModel):
+    """A salesperson asks, for a customer, to extend the customer's credit line."""
+
+    _name = "crm.credit.request.wizard"
+    _description = "Request More Credit"
+
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    requested_limit = fields.Monetary("New Limit Requested", required=True)
+    reason = fields.Text()
+
+    def action_submit(self):
+        self.ensure_one()
+        check_group(self.env, SALESMAN)
+        self.partner_id.check_access("read")
+        request = self.env["crm.credit.request"]._submit(
+            self.partner_id, self.company_id, self.requested_limit, self.reason, "backoffice"
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.credit.request",
+            "res_id": request.id,
+            "view_mode": "form",
+            "target": "current",
+        }
