@@ -1,6 +1,5 @@
 import itertools
 import logging
-from contextlib import contextmanager
 from datetime import timedelta
 
 import numpy as np
@@ -12,6 +11,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import propensity
+from odoo.addons.crm_relationship.tools import local_settings
 
 _logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class CrmCustomerPropensity(models.Model):
         # in parallel the query takes 1.6 times the benchmark's plain aggregate instead of 2.6
         # (medians of 6 runs on 2 busy cores, 2026-11-30). work_mem 64MB (no grouping on disk)
         # gained nothing there. The setting ends with the statement.
-        with _settings(self.env, parallel_tuple_cost="0.01"):
+        with local_settings(self.env.cr, {"parallel_tuple_cost": "0.01"}):
             rows = self.env.execute_query(self._history_query(company, date_from, date_to))
         if not rows:
             return None
@@ -256,33 +256,6 @@ class CrmCustomerPropensity(models.Model):
                 )
             )
         self.invalidate_model()
-
-
-@contextmanager
-def _settings(env, **settings):
-    """PostgreSQL settings for the statements of the block only (SET LOCAL, then back; an
-    error rolls them back with the transaction or savepoint)."""
-    previous = env.execute_query(
-        SQL("SELECT %s", SQL(", ").join(SQL("current_setting(%s)", name) for name in settings))
-    )[0]
-    env.execute_query(
-        SQL(
-            "SELECT %s",
-            SQL(", ").join(
-                SQL("set_config(%s, %s, TRUE)", name, value) for name, value in settings.items()
-            ),
-        )
-    )
-    yield
-    env.execute_query(
-        SQL(
-            "SELECT %s",
-            SQL(", ").join(
-                SQL("set_config(%s, %s, TRUE)", name, value)
-                for name, value in zip(settings, previous, strict=True)
-            ),
-        )
-    )
 
 
 def _int_columns(rows, width):
