@@ -298,6 +298,20 @@ class TestCredit(CrmRelationshipCommon):
         # the customer is told by e-mail
         self.assertTrue(request.message_ids.filtered(lambda m: "80,000.00" in (m.body or "")))
 
+    def test_a_request_is_for_the_user_s_company_whatever_the_wizard_says(self):
+        self._metrics()
+        other = self.env["res.company"].create({"name": "Otra Tienda Test"})
+        wizard = (
+            self.env["crm.credit.request.wizard"]
+            .with_user(self.salesman)
+            .create(
+                {"partner_id": self.punctual.id, "requested_limit": 1000, "company_id": other.id}
+            )
+        )
+        request = self.env["crm.credit.request"].browse(wizard.action_submit()["res_id"])
+        self.assertEqual(request.company_id, self.company)
+        self.assertFalse(self.punctual.with_company(other).credit_limit)
+
     def test_a_request_above_the_suggestion_waits_for_a_credit_manager(self):
         self._metrics()
         request = (

@@ -24,8 +24,10 @@ class CrmCreditRequestWizard(models.TransientModel):
         self.ensure_one()
         check_group(self.env, SALESMAN)
         self.partner_id.check_access("read")
+        # the company the user works in (Odoo checks it against the user's companies), never
+        # the wizard's field: a JSON-RPC caller may write any company there
         request = self.env["crm.credit.request"]._submit(
-            self.partner_id, self.company_id, self.requested_limit, self.reason, "backoffice"
+            self.partner_id, self.env.company, self.requested_limit, self.reason, "backoffice"
         )
         return {
             "type": "ir.actions.act_window",
