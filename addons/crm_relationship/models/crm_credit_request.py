@@ -199,14 +199,9 @@ class CrmCreditRequest(models.Model):
             raise UserError(self.env._("This request was already decided."))
 
     def _metric(self):
-        return (
-            self.env["crm.customer.metric"]
-            .sudo()
-            .search(
-                [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id)],
-                limit=1,
-            )
-        )
+        # sudo: the policy's figures of this request's customer, for a credit manager who may
+        # not be a CRM user
+        return self.partner_id.sudo().with_company(self.company_id).crm_metric_id
 
     def write(self, vals):
         """Users (credit managers) only set the granted limit and the note of a request under

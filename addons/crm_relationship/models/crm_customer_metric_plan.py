@@ -160,8 +160,10 @@ class CrmCustomerMetricPlan(models.Model):
         crons now, so that they share this refresh instead of joining at their next call. A
         worker already running runs once more afterwards, and finds little to do.
 
-        `cron_id` is the key Odoo's cron sets in the context of its job: it only tells which
-        worker is this one (the method is private: no RPC caller sends it)."""
+        `cron_id` is the key Odoo's own ir.cron puts in its job's context (and reads back in
+        `_commit_progress`). It grants nothing and skips nothing: it only says which worker
+        not to wake. The method is private and called only from the cron's `_run_worker`; a
+        forged value could at most wake both workers, which then find the plan shared."""
         cron_id = self.env.context.get("cron_id")
         if not cron_id:
             return

@@ -61,11 +61,7 @@ class SaleOrder(models.Model):
         _ = self.env._
         # sudo: the order's salesperson may not read customer metrics; only the credit
         # decision and its reasons for this order's customer are read.
-        metric = (
-            self.env["crm.customer.metric"]
-            .sudo()
-            .search([("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
-        )
+        metric = partner.sudo().with_company(company).crm_metric_id
         if metric.credit_decision == "deny":
             return _(
                 "House credit is denied to %(customer)s (credit score %(score)s): %(reasons)s "

@@ -23,7 +23,7 @@ WAIT = 60  # seconds a worker waits for the other one before the test fails inst
 
 
 class WorkerDied(Exception):
-    pass
+    """Raised by a patched batch: the worker process stops there, as if killed."""
 
 
 @tagged("post_install", "-at_install")
