@@ -21,6 +21,7 @@
         "views/res_partner_views.xml",
         "views/portal_templates.xml",
         "views/crm_loyalty_menus.xml",
+        "views/crm_loyalty_accounting_views.xml",
     ],
     "demo": [
         "demo/crm_loyalty_tier_demo.xml",

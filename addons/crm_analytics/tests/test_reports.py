@@ -57,9 +57,14 @@ class TestReports(CrmAnalyticsCase):
     def test_loyalty_contribution_splits_orders_with_and_without_program(self):
         rows = self.env["crm.report.loyalty.contribution"].search(self._company_domain())
         self.assertEqual(len(rows), len(self.orders))
-        self.assertFalse(any(rows.mapped("with_program")))
+        self.assertEqual(set(rows.mapped("with_program")), {"without"})
+        self.assertEqual(rows.order_id, self.orders)
+        for row in rows:
+            self.assertAlmostEqual(row.contribution, row.margin)
 
-    def test_loyalty_contribution_counts_rewards_and_points_per_program(self):
+    def test_loyalty_contribution_reads_the_ledger_per_program(self):
+        """Rewards, points (pending included, net of reversals) and the orders' split come
+        from the points ledger, the same figures as the program's contribution margin."""
         program = self.env["loyalty.program"].create(
             {
                 "name": "Club Tienda Test",
@@ -73,6 +78,14 @@ class TestReports(CrmAnalyticsCase):
         card = self.env["loyalty.card"].create(
             {"program_id": program.id, "partner_id": rewarded.partner_id.id, "points": 0}
         )
+        Ledger = self.env["crm.loyalty.ledger"]
+        lot = Ledger._post_entry(card, "earn", 50, source=earning, state="pending")
+        Ledger._post_entry(card, "earn", 200, source=rewarded)
+        Ledger._post_pending_reversal(
+            lot, 10, {"origin_id": lot.id, "reason": "devolución", "amount": 0, "source": earning}
+        )
+        Ledger._post_entry(card, "redeem", -100, source=rewarded)
+        card._crm_sync_points()
         self.env["sale.order.line"].create(
             {
                 "order_id": rewarded.id,
@@ -84,17 +97,29 @@ class TestReports(CrmAnalyticsCase):
                 "product_uom_qty": 1.0,
             }
         )
-        self.env["sale.order.coupon.points"].create(
-            {"order_id": earning.id, "coupon_id": card.id, "points": 50}
-        )
         rows = self.env["crm.report.loyalty.contribution"].search(
-            [*self._company_domain(), ("with_program", "=", True)]
+            [*self._company_domain(), ("with_program", "=", "with")]
         )
         self.assertEqual(rows.program_id, program)
-        by_order = {row.id: row for row in rows}
-        self.assertEqual(set(by_order), {rewarded.id, earning.id})
-        self.assertAlmostEqual(by_order[rewarded.id].reward_amount, 2500.0)
-        self.assertEqual(by_order[earning.id].points_earned, 50)
+        by_order = {row.order_id: row for row in rows}
+        self.assertEqual(set(by_order), {rewarded, earning})
+        self.assertAlmostEqual(by_order[rewarded].reward_amount, 2500.0)
+        self.assertEqual(by_order[rewarded].points_earned, 200)
+        self.assertEqual(by_order[earning].points_earned, 40)
+        self.assertAlmostEqual(
+            by_order[rewarded].contribution,
+            by_order[rewarded].margin - by_order[rewarded].reward_amount,
+        )
+        program_rows = self.env["crm.loyalty.contribution"].search(
+            [("program_id", "=", program.id)]
+        )
+        self.assertAlmostEqual(
+            sum(program_rows.mapped("contribution")), sum(rows.mapped("contribution"))
+        )
+        without = self.env["crm.report.loyalty.contribution"].search(
+            [*self._company_domain(), ("with_program", "=", "without")]
+        )
+        self.assertEqual(len(without), len(self.orders) - 2)
 
     def test_average_clv_trend_has_one_point_per_fit(self):
         self.env["crm.analytics.scheduler"]._refresh_company(self.company)

@@ -59,7 +59,8 @@ class CrmLoyaltyDemo(models.AbstractModel):
         products = Store._products()
         payments = []  # (day, invoice, half) not yet made
         start = month_ends(today, MONTHS + 1)[0] + timedelta(days=1)
-        for end in [*month_ends(today, MONTHS), today]:
+        demo._start_accounting(start)
+        for number, end in enumerate([*month_ends(today, MONTHS), today]):
             watermark = demo._last_ids()
             manual = {}  # ledger entry id -> datetime of a till redemption or a bonus
             month = [row for row in rows if start <= row[0] <= end]
@@ -87,8 +88,40 @@ class CrmLoyaltyDemo(models.AbstractModel):
             demo._date_entries(watermark, manual, end)
             demo._expire(min(end + timedelta(days=1), today))
             demo._review_tiers(end)
+            if number == MONTHS // 2:
+                demo._reestimate(end)
+            demo._post_month(end)
             start = end + timedelta(days=1)
         Store._replay_segments(company, customers, partners, MONTHS)
+
+    @api.model
+    def _start_accounting(self, start):
+        """The store defers the points' revenue (IFRS 15) from the first month: a point is
+        worth $10 (500 points buy $5.000 off), 85 % of the points are expected to be
+        redeemed."""
+        program = self._program()
+        program.write(
+            {
+                "crm_ifrs": True,
+                "crm_ifrs_start": start,
+                "crm_point_value": 10.0,
+                "crm_redemption_rate": 85.0,
+            }
+        )
+        program.crm_estimate_ids.write({"date": start})
+
+    @api.model
+    def _reestimate(self, day):
+        """After a year the accountant raises the estimate towards what the closed points
+        show (almost all redeemed): a cumulative catch-up takes revenue back."""
+        program = self._program()
+        program.crm_redemption_rate = 95.0
+        program.crm_estimate_ids.sorted("id")[-1:].write({"date": day})
+
+    @api.model
+    def _post_month(self, day):
+        """The month's loyalty entries, posted on its last day (what the daily job does)."""
+        self.env["crm.loyalty.accounting"]._post(self._program(), day)
 
     @api.model
     def _program(self):

@@ -1,10 +1,57 @@
+from odoo import fields
 from odoo import models
+from odoo.exceptions import UserError
+
+from ..tools import in_engine
 
 
 class AccountMove(models.Model):
-    """Credit notes reverse points proportionally; paid invoices release pending points."""
+    """Credit notes reverse points proportionally; paid invoices release pending points;
+    the journal entries of the points' liability (IFRS 15) know their program."""
 
     _inherit = "account.move"
+
+    crm_loyalty_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Loyalty Program",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="The loyalty program whose points' liability this entry books.",
+    )
+
+    def _crm_check_loyalty_entry(self):
+        """The entries of a program's points liability hold its revenue lines: they are
+        corrected by posting the program again (a credit note, a new estimate), never reset,
+        cancelled or reversed by hand, which would leave the lines without their entry."""
+        if any(self.mapped("crm_loyalty_program_id")):
+            raise UserError(
+                self.env._(
+                    "An entry of a loyalty program's liability cannot be reset to draft, "
+                    "cancelled or reversed: its revenue lines are booked in it. Correct the "
+                    "program's data (a credit note, a new redemption estimate) and post it "
+                    "again."
+                )
+            )
+
+    def write(self, vals):
+        if "crm_loyalty_program_id" in vals and not in_engine(self.env):
+            raise UserError(
+                self.env._("The loyalty program of a journal entry is set by its posting only.")
+            )
+        return super().write(vals)
+
+    def button_draft(self):
+        self._crm_check_loyalty_entry()
+        return super().button_draft()
+
+    def button_cancel(self):
+        self._crm_check_loyalty_entry()
+        return super().button_cancel()
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        self._crm_check_loyalty_entry()
+        return super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

@@ -1,7 +1,12 @@
+import logging
+
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50_000
 
@@ -149,8 +154,9 @@ class CrmLoyaltyScheduler(models.AbstractModel):
     def _send_expiry_reminders(self, today=None, limit=500):
         """E-mail each customer whose points expire within the program's reminder days.
 
-        One mail per card covering all its lots due in the period; lots are flagged so
-        a customer is reminded once per lot. Returns the number of cards reminded.
+        One mail per card covering all its lots due in the period, to the customers who may
+        be contacted by e-mail (``res.partner._crm_can_contact``); lots are flagged so a
+        customer is reminded (or refused) once per lot. Returns the number of cards handled.
         """
         today = today or fields.Date.context_today(self)
         Ledger = self.env["crm.loyalty.ledger"]
@@ -182,8 +188,11 @@ class CrmLoyaltyScheduler(models.AbstractModel):
         lots = Ledger.browse(lot_ids)
         template = self.env.ref("crm_loyalty.mail_template_points_expiring")
         cards = lots.card_id
+        # consent, Odoo's blacklist and an address decide; a refused reminder is counted in
+        # the refused sends, and its lots are still flagged (one refusal per lot, not daily)
+        reachable = cards.partner_id._crm_can_contact("email", purpose="reminder")
         for card, card_lots in lots.grouped("card_id").items():
-            if card.partner_id.email:
+            if card.partner_id in reachable:
                 template.with_context(
                     crm_expiring_points=sum(card_lots.mapped("remaining")),
                     crm_expiry_date=min(card_lots.mapped("expiry_date")),
@@ -221,3 +230,25 @@ class CrmLoyaltyScheduler(models.AbstractModel):
             if not cards or not Cron._commit_progress(len(cards)):
                 break
             last_id = cards[-1].id
+
+    # ------------------------------------------------------------- accounting
+
+    @api.model
+    def _cron_post_revenue(self):
+        """Post the points' liability of every program that defers revenue, up to yesterday
+        (today's invoices are still being made), one program per commit. A program whose
+        period is locked is skipped and logged: the others are still posted."""
+        Cron = self.env["ir.cron"]
+        day = fields.Date.subtract(fields.Date.context_today(self), days=1)
+        programs = self.env["loyalty.program"].search(
+            [("crm_ifrs", "=", True), ("crm_ifrs_start", "<=", day)]
+        )
+        Cron._commit_progress(remaining=len(programs))
+        for program in programs:
+            try:
+                with self.env.cr.savepoint():
+                    self.env["crm.loyalty.accounting"]._post(program, day)
+            except UserError as error:
+                _logger.warning("Loyalty entries of %s not posted: %s", program.name, error)
+            if not Cron._commit_progress(1):
+                break

@@ -1,4 +1,5 @@
 import logging
+import math
 
 from odoo import api
 from odoo import fields
@@ -15,6 +16,29 @@ from ..lib.points import lot_expiry_date
 from ..lib.points import round_points
 
 _logger = logging.getLogger(__name__)
+
+# settings of the points' accounting: an accounting adviser's
+IFRS_FIELDS = frozenset(
+    {
+        "crm_ifrs",
+        "crm_ifrs_start",
+        "crm_point_value",
+        "crm_redemption_rate",
+        "crm_breakage_mode",
+        "crm_journal_id",
+        "crm_liability_account_id",
+        "crm_revenue_account_id",
+        "crm_breakage_account_id",
+        "crm_reward_expense_account_id",
+    }
+)
+# account types each account of the points' accounting may have
+IFRS_ACCOUNT_TYPES = {
+    "crm_liability_account_id": ("liability_current", "liability_non_current"),
+    "crm_revenue_account_id": ("income", "income_other"),
+    "crm_breakage_account_id": ("income", "income_other"),
+    "crm_reward_expense_account_id": ("expense", "expense_direct_cost"),
+}
 
 
 class LoyaltyProgram(models.Model):
@@ -80,6 +104,81 @@ class LoyaltyProgram(models.Model):
         help="A tier is kept at least this long; downgrades happen only at its end.",
     )
     crm_tier_ids = fields.One2many("crm.loyalty.tier", "program_id", string="Tiers")
+    # IFRS 15: the points as a material right (see crm.loyalty.accounting)
+    crm_ifrs = fields.Boolean(
+        string="Defer Points Revenue (IFRS 15)",
+        help="Part of each invoice that earns points is deferred as a contract liability and "
+        "released when the points are redeemed or expire. Set up by an accounting adviser.",
+    )
+    crm_ifrs_start = fields.Date(
+        string="Accounting From",
+        help="Points earned from this day are deferred from their invoices; the points "
+        "outstanding on this day open the liability.",
+    )
+    crm_ifrs_posted_until = fields.Date(
+        string="Posted Until",
+        readonly=True,
+        copy=False,
+        help="Last day the points' liability was posted; postings only move forward.",
+    )
+    crm_company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
+    crm_point_value = fields.Monetary(
+        string="Value of a Point",
+        currency_field="crm_company_currency_id",
+        help="Stand-alone selling price of one point in the company currency: the discount "
+        "it buys.",
+    )
+    crm_redemption_rate = fields.Float(
+        string="Expected Redemption (%)",
+        digits=(5, 2),
+        default=100.0,
+        help="Share of the points expected to be redeemed, the rest expiring (breakage). "
+        "Re-estimate it each period: every change is kept in its history.",
+    )
+    crm_breakage_mode = fields.Selection(
+        [
+            ("estimate", "With redemptions (reliable estimate)"),
+            ("expiry", "At expiry (no reliable estimate)"),
+        ],
+        string="Breakage Recognised",
+        default="estimate",
+        required=True,
+    )
+    crm_journal_id = fields.Many2one(
+        "account.journal",
+        string="Loyalty Journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
+    )
+    crm_liability_account_id = fields.Many2one(
+        "account.account",
+        string="Contract Liability Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('liability_current', 'liability_non_current'))]",
+    )
+    crm_revenue_account_id = fields.Many2one(
+        "account.account",
+        string="Revenue Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+    )
+    crm_breakage_account_id = fields.Many2one(
+        "account.account",
+        string="Breakage Income Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+    )
+    crm_reward_expense_account_id = fields.Many2one(
+        "account.account",
+        string="Reward Expense Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+    )
+    crm_estimate_ids = fields.One2many(
+        "crm.loyalty.estimate", "program_id", string="Redemption Estimates"
+    )
     crm_points_total = fields.Float(
         string="Points Outstanding",
         compute="_compute_crm_points_total",
@@ -89,11 +188,47 @@ class LoyaltyProgram(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if any(field in vals for field in IFRS_FIELDS):
+                self._crm_check_ifrs_access()
+                self._crm_check_ifrs_numbers(vals)
+            if vals.get("crm_ifrs"):
+                company = self.env["res.company"].browse(vals.get("company_id"))
+                vals.update(self._crm_ifrs_defaults(company, vals))
         programs = super().create(vals_list)
         programs.filtered("crm_ledger")._crm_open_ledger()
+        programs.filtered("crm_ifrs")._crm_record_estimate()
         return programs
 
     def write(self, vals):
+        # an accounting adviser may write programs (their accounting) but not their rules
+        if (
+            not self.env.su
+            and set(vals) - IFRS_FIELDS
+            and self.env.user.has_group("account.group_account_manager")
+            and not self.env.user.has_group("sales_team.group_sale_manager")
+            and not self.env.user.has_group("crm_loyalty.group_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Accounting advisers change how a loyalty program is accounted, not its "
+                    "rules: ask a loyalty or sales manager."
+                )
+            )
+        if any(field in vals for field in IFRS_FIELDS):
+            self._crm_check_ifrs_access()
+            self._crm_check_ifrs_numbers(vals)
+            self._crm_check_ifrs_frozen(vals)
+            if vals.get("crm_ifrs") and len(self) > 1:
+                # each program gets the defaults of its own company
+                for program in self:
+                    program.write(vals)
+                return True
+            if vals.get("crm_ifrs"):
+                vals = {
+                    **self._crm_ifrs_defaults(self.company_id, {**self._crm_ifrs_values(), **vals}),
+                    **vals,
+                }
         # switching the ledger off and on moves points outside it: a loyalty manager's
         if (
             "crm_ledger" in vals
@@ -107,6 +242,8 @@ class LoyaltyProgram(models.Model):
         res = super().write(vals)
         # cards of a program that joins the ledger open it with their current points
         off.filtered("crm_ledger")._crm_open_ledger()
+        if "crm_redemption_rate" in vals or vals.get("crm_ifrs"):
+            self.filtered("crm_ifrs")._crm_record_estimate()
         return res
 
     @api.depends("program_type")
@@ -158,6 +295,352 @@ class LoyaltyProgram(models.Model):
                         program.display_name,
                     )
                 )
+
+    @api.constrains(
+        "crm_ifrs",
+        "crm_ifrs_start",
+        "company_id",
+        "crm_point_value",
+        "crm_redemption_rate",
+        "crm_journal_id",
+        *IFRS_ACCOUNT_TYPES,
+    )
+    def _check_crm_ifrs(self):
+        for program in self:
+            rate = program.crm_redemption_rate
+            if not math.isfinite(rate) or not 0 <= rate <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The expected redemption of %(program)s must be between 0 and 100 %%, "
+                        "not %(rate)s.",
+                        program=program.display_name,
+                        rate=rate,
+                    )
+                )
+            value = program.crm_point_value
+            if not math.isfinite(value) or value < 0 or value > MAX_POINTS:
+                raise ValidationError(
+                    self.env._(
+                        "The value of a point of %(program)s cannot be %(value)s.",
+                        program=program.display_name,
+                        value=value,
+                    )
+                )
+            for field, types in IFRS_ACCOUNT_TYPES.items():
+                account = program[field]
+                if account and account.account_type not in types:
+                    raise ValidationError(
+                        self.env._(
+                            "%(account)s cannot be the %(role)s of %(program)s: its type is "
+                            "%(type)s.",
+                            account=account.display_name,
+                            role=program._fields[field]._description_string(self.env),
+                            program=program.display_name,
+                            type=dict(
+                                account._fields["account_type"]._description_selection(self.env)
+                            )[account.account_type],
+                        )
+                    )
+            company = program.company_id
+            foreign = [
+                program[field].display_name
+                for field in IFRS_ACCOUNT_TYPES
+                if program[field] and company and company not in program[field].company_ids
+            ]
+            if program.crm_journal_id and program.crm_journal_id.company_id != company:
+                foreign.append(program.crm_journal_id.display_name)
+            if foreign:
+                raise ValidationError(
+                    self.env._(
+                        "%(program)s belongs to %(company)s: it cannot use %(records)s, of "
+                        "another company.",
+                        program=program.display_name,
+                        company=company.display_name,
+                        records=", ".join(foreign),
+                    )
+                )
+            if not program.crm_ifrs:
+                continue
+            if not program.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "%s is shared by every company: only a program of one company can "
+                        "defer revenue, in that company's books.",
+                        program.display_name,
+                    )
+                )
+            if not program.crm_ifrs_start:
+                raise ValidationError(
+                    self.env._(
+                        "Give the day from which %s defers its points' revenue.",
+                        program.display_name,
+                    )
+                )
+            if program.crm_point_value <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Give the value of a point of %s (the discount it buys) to defer its "
+                        "revenue.",
+                        program.display_name,
+                    )
+                )
+            missing = [
+                program._fields[field]._description_string(self.env)
+                for field in ("crm_journal_id", *IFRS_ACCOUNT_TYPES)
+                if not program[field]
+            ]
+            if missing:
+                raise ValidationError(
+                    self.env._(
+                        "%(program)s needs these to defer revenue: %(missing)s.",
+                        program=program.display_name,
+                        missing=", ".join(missing),
+                    )
+                )
+
+    # ---------------------------------------------------------------- accounting
+
+    @api.model
+    def _crm_check_ifrs_numbers(self, vals):
+        """Refuse a rate or point value that is not a finite number before Odoo's rounding
+        turns it into a traceback (NaN, infinities, text, lists)."""
+        labels = {
+            "crm_redemption_rate": self.env._("The expected redemption"),
+            "crm_point_value": self.env._("The value of a point"),
+        }
+        for field, label in labels.items():
+            if field not in vals:
+                continue
+            value = vals[field]
+            number = None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                number = float(value)
+            elif isinstance(value, str):
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = None
+            if value is False:
+                continue
+            if number is None or not math.isfinite(number):
+                raise ValidationError(
+                    self.env._(
+                        "%(label)s must be a finite number, not %(value)r.",
+                        label=label,
+                        value=value,
+                    )
+                )
+
+    def _crm_check_ifrs_frozen(self, vals):
+        """Once a program's liability is in the books, its start day, its liability account
+        and the deferral itself stay as they are: changing them would count redemptions
+        twice, strand the booked balance on the old account or freeze it."""
+        frozen = {"crm_ifrs_start", "crm_liability_account_id", "crm_ifrs"} & set(vals)
+        if not frozen or not self.ids:
+            return
+        self.env["crm.loyalty.revenue.line"].flush_model(["program_id"])
+        booked = {
+            program_id
+            for (program_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT program_id FROM crm_loyalty_revenue_line"
+                    " WHERE program_id IN %s",
+                    tuple(self.ids),
+                )
+            )
+        }
+        for program in self.filtered(lambda program: program.id in booked):
+            changed = [
+                program._fields[field]._description_string(self.env)
+                for field in frozen
+                if program._fields[field].convert_to_record(
+                    program._fields[field].convert_to_cache(vals[field], program), program
+                )
+                != program[field]
+            ]
+            if changed:
+                raise UserError(
+                    self.env._(
+                        "The points' liability of %(program)s is already in the books: "
+                        "%(fields)s can no longer change.",
+                        program=program.display_name,
+                        fields=", ".join(changed),
+                    )
+                )
+
+    def _crm_check_ifrs_access(self):
+        """The points' accounting is set up by an accounting adviser (the superuser, at
+        install, too)."""
+        if not self.env.su and not self.env.user.has_group("account.group_account_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only accounting advisers can change how a loyalty program is accounted."
+                )
+            )
+
+    def _crm_ifrs_values(self):
+        self.ensure_one()
+        return {field: self[field] for field in IFRS_FIELDS}
+
+    @api.model
+    def _crm_ifrs_defaults(self, company, vals):
+        """Values a program of ``company`` lacks in ``vals`` to start deferring revenue:
+        today as start, a point value from its rewards, the accounts and journal (created in
+        the company's chart when it has none)."""
+        if not company:
+            return {}
+        Account = self.env["account.account"].with_company(company)
+        defaults = {}
+        if not vals.get("crm_ifrs_start"):
+            defaults["crm_ifrs_start"] = fields.Date.context_today(self)
+        if not vals.get("crm_journal_id"):
+            defaults["crm_journal_id"] = self._crm_default_journal(company).id
+        if not vals.get("crm_revenue_account_id"):
+            revenue = company.income_account_id or Account.search(
+                [*Account._check_company_domain(company), ("account_type", "=", "income")],
+                limit=1,
+            )
+            defaults["crm_revenue_account_id"] = revenue.id
+        accounts = {
+            "crm_liability_account_id": (
+                "loyalty_liability",
+                self.env._("Loyalty programme liability"),
+                "liability_current",
+                "2191",
+            ),
+            "crm_breakage_account_id": (
+                "loyalty_breakage",
+                self.env._("Income from expired points"),
+                "income_other",
+                "4291",
+            ),
+            "crm_reward_expense_account_id": (
+                "loyalty_reward_expense",
+                self.env._("Cost of loyalty rewards"),
+                "expense",
+                "6291",
+            ),
+        }
+        for field, (name, label, account_type, fallback) in accounts.items():
+            if not vals.get(field):
+                defaults[field] = self._crm_default_account(
+                    company, name, label, account_type, fallback
+                ).id
+        return defaults
+
+    @api.model
+    def _crm_default_account(self, company, name, label, account_type, fallback_code):
+        """The account ``name`` of ``company``'s chart made by this addon, created next to
+        an account of the same type the first time."""
+        xmlid = f"crm_loyalty.{company.id}_{name}"
+        account = self.env.ref(xmlid, raise_if_not_found=False)
+        if account:
+            return account
+        Account = self.env["account.account"].with_company(company)
+        sample = Account.search(
+            [*Account._check_company_domain(company), ("account_type", "=", account_type)],
+            limit=1,
+        )
+        code = Account._search_new_account_code(sample.code or fallback_code)
+        account = Account.create(
+            {
+                "name": label,
+                "code": code,
+                "account_type": account_type,
+                "company_ids": [(6, 0, company.ids)],
+            }
+        )
+        self.env["ir.model.data"]._update_xmlids(
+            [{"xml_id": xmlid, "record": account, "noupdate": True}]
+        )
+        return account
+
+    @api.model
+    def _crm_default_journal(self, company):
+        xmlid = f"crm_loyalty.{company.id}_loyalty_journal"
+        journal = self.env.ref(xmlid, raise_if_not_found=False)
+        if journal:
+            return journal
+        Journal = self.env["account.journal"].with_company(company)
+        code = "FIDEL"
+        taken = set(Journal.search([("company_id", "=", company.id)]).mapped("code"))
+        number = 1
+        while code in taken:
+            code = f"FID{number}"
+            number += 1
+        journal = Journal.create(
+            {
+                "name": self.env._("Loyalty Programme"),
+                "code": code,
+                "type": "general",
+                "company_id": company.id,
+            }
+        )
+        self.env["ir.model.data"]._update_xmlids(
+            [{"xml_id": xmlid, "record": journal, "noupdate": True}]
+        )
+        return journal
+
+    def _crm_record_estimate(self, origin="manual"):
+        """Keep the current expected redemption of these programs in their history."""
+        Scheduler = self.env["crm.loyalty.accounting"]
+        observed = Scheduler._observed_rates(self, fields.Date.context_today(self))
+        self.env["crm.loyalty.estimate"].sudo().create(
+            [
+                {
+                    "program_id": program.id,
+                    "rate": program.crm_redemption_rate,
+                    "observed_rate": program in observed and observed[program] * 100,
+                    "origin": origin,
+                }
+                for program in self
+            ]
+        )
+
+    def action_crm_ifrs_post(self):
+        """Post the points' entries of these programs up to today (the period's button)."""
+        self._crm_check_ifrs_post_access()
+        # today in the user's time zone as the server knows it, not the request's
+        today = fields.Date.context_today(self.with_context(tz=self.env.user.tz or "UTC"))
+        moves = self.env["crm.loyalty.accounting"]._post(self, today)
+        if not moves:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "message": self.env._("Nothing to post: the entries are up to date."),
+                },
+            }
+        return moves._get_records_action(name=self.env._("Loyalty Entries"))
+
+    def _crm_check_ifrs_post_access(self):
+        """Posting the points' entries is an accountant's job (Invoicing / Billing or more),
+        on programs they may read."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._("Only accountants can post the entries of loyalty programs.")
+            )
+        self.check_access("read")
+        not_deferring = self.filtered(lambda program: not program.crm_ifrs)
+        if not_deferring:
+            raise UserError(
+                self.env._(
+                    "%s does not defer revenue: enable IFRS 15 on it first.",
+                    ", ".join(not_deferring.mapped("display_name")),
+                )
+            )
+
+    def action_crm_open_revenue_lines(self):
+        self.ensure_one()
+        # the lines are the accountants' (and loyalty managers'): refuse anyone else here
+        # rather than open an action that would fail
+        self.env["crm.loyalty.revenue.line"].check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_loyalty.crm_loyalty_revenue_line_action"
+        )
+        action["domain"] = [("program_id", "=", self.id)]
+        return action
 
     # ---------------------------------------------------------------- points
 

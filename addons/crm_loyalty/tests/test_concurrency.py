@@ -1,3 +1,4 @@
+import datetime
 import threading
 
 import psycopg2.errors
@@ -102,3 +103,58 @@ class TestConcurrentRedemptions(TransactionCase):
             self.assertEqual(env["loyalty.card"].browse(self.card_id).points, 40)
             entries = env["crm.loyalty.ledger"].search([("card_id", "=", self.card_id)])
             self.assertEqual(sorted(entries.mapped("points")), [-30, -30, 100])
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentLiabilityPostings(TransactionCase):
+    """Two workers post the same program's liability: the second, whose snapshot predates the
+    first one's committed posting, gets a serialization failure (which Odoo retries with a
+    fresh snapshot that sees the lines already booked) instead of booking them again; while
+    the first still holds the program, the second skips it."""
+
+    def setUp(self):
+        super().setUp()
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            program = env["loyalty.program"].create(
+                {"name": "Concurrencia Pasivo", "program_type": "loyalty", "sale_ok": False}
+            )
+            self.program_id = program.id
+            self.product_ids = program.reward_ids.discount_line_product_id.ids
+            cr.commit()  # pylint: disable=invalid-commit
+        self.addCleanup(self._drop_program)
+
+    def _drop_program(self):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            program = env["loyalty.program"].browse(self.program_id)
+            program.action_archive()
+            program.unlink()
+            env["product.product"].browse(self.product_ids).unlink()
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def test_a_second_worker_never_posts_on_a_stale_snapshot(self):
+        day = datetime.date(2026, 1, 31)
+        with self.env.registry.cursor() as cr1, self.env.registry.cursor() as cr2:
+            env1 = api.Environment(cr1, SUPERUSER_ID, {})
+            env2 = api.Environment(cr2, SUPERUSER_ID, {})
+            Accounting1 = env1["crm.loyalty.accounting"]
+            Accounting2 = env2["crm.loyalty.accounting"]
+            program1 = env1["loyalty.program"].browse(self.program_id)
+            program2 = env2["loyalty.program"].browse(self.program_id)
+            # the second worker's transaction starts (its snapshot) before the first posts
+            cr2.execute("SELECT 1 FROM loyalty_program WHERE id = %s", (self.program_id,))
+            self.assertTrue(Accounting1._lock_program(program1))
+            Accounting1._set_posted_until(program1, day)
+            # while the first holds the program, the second skips it
+            self.assertFalse(Accounting2._lock_program(program2))
+            cr1.commit()
+            with self.assertRaises(psycopg2.errors.SerializationFailure) as caught:
+                Accounting2._lock_program(program2)
+            self.assertIsInstance(caught.exception, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+            cr2.rollback()
+        with self.env.registry.cursor() as cr3:
+            program = api.Environment(cr3, SUPERUSER_ID, {})["loyalty.program"].browse(
+                self.program_id
+            )
+            self.assertEqual(program.crm_ifrs_posted_until, day)

@@ -66,3 +66,35 @@ class TestExpiry(LoyaltyLedgerCase):
         self.assertIn("120", mail.body_html)
         self.assertIn(self.partner, mail.recipient_ids)
         self.assertEqual(scheduler._send_expiry_reminders(today=date(2026, 1, 11)), 0)
+
+    def test_no_reminder_to_a_customer_who_opted_out_or_is_blacklisted(self):
+        """Consent and Odoo's blacklist decide; each refused reminder is counted once."""
+        self.program.crm_reminder_days = 15
+        blacklisted = self.env["res.partner"].create(
+            {"name": "Cliente Lista Negra Test", "email": "negra.test@example.com"}
+        )
+        other_card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": blacklisted.id}
+        )
+        with freeze_time("2025-01-20"):
+            self._earn(self.card, 120)
+            self._earn(other_card, 80)
+        self.env["crm.consent"]._set_consent(self.partner, "email", False, "portal")
+        self.env["mail.blacklist"]._add("negra.test@example.com")
+        scheduler = self.env["crm.loyalty.scheduler"]
+        scheduler._send_expiry_reminders(today=date(2026, 1, 10))
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "loyalty.card"), ("res_id", "in", (self.card | other_card).ids)]
+        )
+        self.assertFalse(mails)
+        refusals = self.env["crm.contact.refusal"].search(
+            [("partner_id", "in", (self.partner | blacklisted).ids), ("purpose", "=", "reminder")]
+        )
+        self.assertEqual(refusals.partner_id, self.partner | blacklisted)
+        scheduler._send_expiry_reminders(today=date(2026, 1, 11))
+        self.assertEqual(
+            self.env["crm.contact.refusal"].search_count(
+                [("partner_id", "in", (self.partner | blacklisted).ids)]
+            ),
+            2,
+        )

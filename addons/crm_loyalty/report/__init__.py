@@ -1,0 +1,2 @@
+from . import crm_loyalty_contribution
+from . import crm_loyalty_reconciliation
