@@ -17,12 +17,14 @@ def manifest(module):
 
 
 def test_the_addons_are_present():
-    # the three apps and the bridge of analytics and spreadsheet dashboards
+    # the three apps, the bridge of analytics and spreadsheet dashboards, and the bridge of
+    # relationship and Email Marketing
     assert MODULES == [
         "crm_analytics",
         "crm_analytics_dashboard",
         "crm_loyalty",
         "crm_relationship",
+        "crm_relationship_mass_mailing",
     ]
 
 

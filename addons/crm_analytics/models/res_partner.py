@@ -3,6 +3,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 
 class ResPartner(models.Model):
@@ -72,9 +73,15 @@ class ResPartner(models.Model):
             partner.crm_score_id = by_partner.get(partner.commercial_partner_id.id, False)
 
     def _search_crm_score_id(self, operator, value):
-        if operator != "in":
+        """Customers by their score in the current company: by id, or by what the score says
+        (``any``: a filter on the RFM segment or the churn band, e.g. a mailing's target)."""
+        if operator not in ("in", "any"):
             return NotImplemented
-        scores = self.env["crm.customer.score"].search([("id", "in", [v for v in value if v])])
+        Score = self.env["crm.customer.score"]
+        if operator == "in":
+            scores = Score.search([("id", "in", [v for v in value if v])])
+        else:
+            scores = Score.search(Domain(value) & Domain("company_id", "=", self.env.company.id))
         return [("commercial_partner_id", "in", scores.partner_id.ids)]
 
     @api.depends("commercial_partner_id")

@@ -7,6 +7,7 @@ three addons without a line here fails `test_the_inventory_lists_every_public_me
 
 import inspect
 
+from odoo import fields
 from odoo.service.model import get_public_method
 from odoo.tests import HttpCase
 from odoo.tests import JsonRpcException
@@ -31,19 +32,32 @@ INVENTORY = {
     ("crm.credit.request", "action_refuse"): "credit_request",
     ("crm.credit.request", "write"): "credit_request_write",
     ("crm.credit.request.wizard", "action_submit"): "request_wizard",
+    ("crm.consent", "write"): "consent_write",
     ("crm.customer.segment", "action_reclassify"): "segment",
     ("crm.customer.segment", "action_view_matching"): "segment",
     ("crm.customer.segment", "action_view_members"): "segment",
     ("crm.customer.segment", "create"): "segment_values",
     ("crm.customer.segment", "write"): "segment_write",
+    ("account.move", "button_cancel"): "loyalty_move",
+    ("account.move", "button_draft"): "loyalty_move",
+    ("account.move", "write"): "loyalty_move_write",
     ("crm.loyalty.consumption", "create"): "consumption_values",
     ("crm.loyalty.consumption", "write"): "consumption_write",
     ("crm.loyalty.ledger", "create"): "ledger_values",
     ("crm.loyalty.ledger", "write"): "ledger_write",
+    ("crm.loyalty.contribution", "action_open_document"): "program",
+    ("crm.loyalty.reconciliation", "action_open_journal_items"): "program",
+    ("crm.loyalty.reconciliation", "action_open_revenue_lines"): "program",
     ("crm.loyalty.redeem.wizard", "action_redeem"): "redeem_wizard",
+    ("crm.loyalty.revenue.line", "action_open_move"): "revenue_line",
+    ("crm.loyalty.revenue.line", "create"): "revenue_line_values",
+    ("crm.loyalty.revenue.line", "write"): "revenue_line_write",
     ("crm.loyalty.statement.wizard", "action_print"): "statement_wizard",
     ("crm.segment.pin.wizard", "action_apply"): "pin_wizard",
+    ("crm.interaction", "create"): "interaction_values",
+    ("crm.interaction", "write"): "interaction_write",
     ("crm.lead", "create"): "lead_values",
+    ("crm.lead", "write"): "foreign_lead_write",
     ("loyalty.card", "action_crm_open_ledger"): "card",
     ("loyalty.card", "action_crm_print_statement"): "card",
     ("loyalty.card", "create"): "card_values",
@@ -52,12 +66,16 @@ INVENTORY = {
     ("loyalty.card", "write"): "card_write",
     ("loyalty.card.update.balance", "action_update_card_point"): "update_balance",
     ("loyalty.history", "create"): "history_values",
+    ("loyalty.program", "action_crm_ifrs_post"): "program",
+    ("loyalty.program", "action_crm_open_revenue_lines"): "program",
     ("loyalty.program", "create"): "program_values",
     ("loyalty.program", "write"): "program_write",
     ("product.product", "action_crm_add_to_order"): "product",
+    ("res.partner", "action_crm_log_interaction"): "partner",
     ("res.partner", "action_crm_pin_segment"): "partner",
     ("res.partner", "action_crm_refresh_metrics"): "partner",
     ("res.partner", "action_crm_view_payments"): "partner",
+    ("res.partner", "action_crm_view_interactions"): "partner",
     ("res.partner", "action_open_crm_score"): "partner",
     ("sale.order", "action_crm_override_credit"): "foreign_order",
     ("sale.order", "action_confirm"): "foreign_order",
@@ -75,6 +93,12 @@ ALLOWED_TO_SALESPERSON = {
     # policy (no history here: left for a credit manager; no limit, decision or override)
     ("crm.credit.request.wizard", "action_submit"): {"credit_requests"},
     ("loyalty.history", "create"): {"history"},
+    # salespeople log their contacts with customers and record a customer's consent
+    ("crm.interaction", "create"): {"interactions"},
+    ("crm.consent", "write"): {"consents"},
+    # open the interaction form or list of a customer they can read: nothing changes
+    ("res.partner", "action_crm_log_interaction"): set(),
+    ("res.partner", "action_crm_view_interactions"): set(),
 }
 
 
@@ -119,7 +143,7 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
         cls.customer = env["res.partner"].create({"name": "Cliente Inventario RPC"})
         cls.customer.user_ids = cls.portal
         cls.program = env["loyalty.program"].create(
-            {"name": "Puntos Inventario", "program_type": "loyalty"}
+            {"name": "Puntos Inventario", "program_type": "loyalty", "company_id": env.company.id}
         )
         cls.card = env["loyalty.card"].create(
             {"program_id": cls.program.id, "partner_id": cls.customer.id}
@@ -127,6 +151,23 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
         cls.lot = env["crm.loyalty.ledger"]._post_entry(cls.card, "earn", 100, reason="compra")
         cls.card._crm_sync_points()
         cls.card.crm_redeem_points(10, "canje")  # a consumption of the lot
+        # the program's points in the books: an opening line and its journal entry
+        tomorrow = fields.Date.add(fields.Date.context_today(cls.program), days=1)
+        cls.program.write({"crm_ifrs": True, "crm_point_value": 1, "crm_ifrs_start": tomorrow})
+        cls.loyalty_move = env["crm.loyalty.accounting"]._post(cls.program, tomorrow)
+        # a lead of another salesperson (salespeople may write only their own)
+        cls.foreign_lead = env["crm.lead"].create(
+            {"name": "Lead de otro vendedor", "user_id": cls.other_salesperson.id}
+        )
+        cls.consent = env["crm.consent"].create(
+            {"partner_id": cls.customer.id, "channel": "email", "opt_in": True}
+        )
+        cls.interaction = env["crm.interaction"].create(
+            {"partner_id": cls.customer.id, "channel": "visit", "subject": "Visita del gerente"}
+        )
+        cls.revenue_line = env["crm.loyalty.revenue.line"].search(
+            [("program_id", "=", cls.program.id)]
+        )
         cls.segment = env["crm.customer.segment"].create({"name": "Segmento RPC", "domain": "[]"})
         cls.product = env["product.product"].create(
             {"name": "Cocina RPC", "list_price": 300, "sale_ok": True}
@@ -200,6 +241,10 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
                 {"state": "approved", "granted_limit": 99999999},
             ],
             "lead_values": lambda: [[{"name": "Lead RPC", "partner_id": self.customer.id}]],
+            "foreign_lead_write": lambda: [
+                self.foreign_lead.ids,
+                {"name": "Forjado", "partner_id": self.customer.id},
+            ],
             "card": lambda: [card.ids],
             "card_values": lambda: [
                 [{"program_id": self.program.id, "partner_id": self.customer.id, "points": 9999}]
@@ -219,6 +264,30 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
                 ]
             ],
             "program_values": lambda: [[{"name": "Forjado", "program_type": "loyalty"}]],
+            "program": lambda: [self.program.ids],
+            "consent_write": lambda: [self.consent.ids, {"opt_in": False}],
+            "interaction_values": lambda: [
+                [{"partner_id": self.customer.id, "channel": "phone", "subject": "Llamada RPC"}]
+            ],
+            "interaction_write": lambda: [self.interaction.ids, {"outcome": "sale"}],
+            "loyalty_move": lambda: [self.loyalty_move.ids],
+            "loyalty_move_write": lambda: [
+                self.loyalty_move.ids,
+                {"crm_loyalty_program_id": False},
+            ],
+            "revenue_line": lambda: [self.revenue_line.ids],
+            "revenue_line_values": lambda: [
+                [
+                    {
+                        "program_id": self.program.id,
+                        "company_id": self.env.company.id,
+                        "date": "2026-01-01",
+                        "kind": "release",
+                        "amount": -9999,
+                    }
+                ]
+            ],
+            "revenue_line_write": lambda: [self.revenue_line.ids, {"amount": 9999}],
             "program_write": lambda: [self.program.ids, {"crm_ledger": False}],
             "product": lambda: [self.product.ids],
             "partner": lambda: [self.customer.ids],
@@ -242,7 +311,15 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "history": env["loyalty.history"].search_count([("card_id", "=", self.card.id)]),
             "cards": env["loyalty.card"].search_count([("program_id", "=", self.program.id)]),
             "programs": env["loyalty.program"].with_context(active_test=False).search_count([]),
-            "program": self.program.crm_ledger,
+            "program": (self.program.crm_ledger, self.program.crm_ifrs),
+            "loyalty_move": (
+                self.loyalty_move.state,
+                self.loyalty_move.amount_total,
+                self.loyalty_move.crm_loyalty_program_id,
+            ),
+            "revenue_lines": env["crm.loyalty.revenue.line"].search_read([], ["amount"]),
+            "consents": env["crm.consent"].search_read([], ["opt_in"]),
+            "interactions": env["crm.interaction"].search_read([], ["outcome", "subject"]),
             "segments": env["crm.customer.segment"].search_count([]),
             "segment": (self.segment.domain, self.segment.rule_error),
             "metrics": env["crm.customer.metric"].search_read(
@@ -252,6 +329,7 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "scores": env["crm.customer.score"].search_count([]),
             "fits": env["crm.clv.model"].search_count([]),
             "leads": env["crm.lead"].search_count([("partner_id", "=", self.customer.id)]),
+            "foreign_lead": (self.foreign_lead.name, self.foreign_lead.partner_id),
             "credit": (
                 self.customer.credit_limit,
                 env["crm.credit.decision"].search_count([]),
@@ -289,7 +367,7 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
                         },
                     )
                     allowed = ALLOWED_TO_SALESPERSON.get((model, method))
-                    if allowed and login == "rpc_all_sales":
+                    if allowed is not None and login == "rpc_all_sales":
                         self.make_jsonrpc_request(*call)
                         after = self._snapshot()
                         for key in allowed:

@@ -3,13 +3,35 @@ from ast import literal_eval
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..tools import check_group
+from .crm_interaction import CHANNELS
 
 CRM_USER = "crm_relationship.group_user"
 CRM_MANAGER = "crm_relationship.group_manager"
 INVOICE_GROUPS = "account.group_account_invoice,account.group_account_readonly"
+SALES_OR_CRM = "sales_team.group_sale_salesman,crm_relationship.group_user"
+# How many of the latest interactions the 360° page lists, and how many interactions and
+# orders decide the preferred channel.
+LAST_INTERACTIONS = 10
+PREFERRED_CHANNEL_WINDOW = 20
+# What a partner needs to be reached on a channel.
+ADDRESS_CHECKS = {
+    "email": lambda partner: partner.email_normalized,
+    "phone": lambda partner: partner.phone,
+    "sms": lambda partner: partner.phone,
+    "letter": lambda partner: partner.street and partner.city,
+}
+# Orders count for the channel of their UTM medium.
+ORDER_MEDIUM_CHANNELS = {
+    "utm.utm_medium_email": "email",
+    "utm.utm_medium_phone": "phone",
+    "utm.utm_medium_website": "web",
+    "utm.utm_medium_direct": "visit",
+}
 
 
 class ResPartner(models.Model):
@@ -90,6 +112,34 @@ class ResPartner(models.Model):
     )
     crm_payment_count = fields.Integer(
         string="Customer Payments", compute="_compute_crm_payment_count", groups=INVOICE_GROUPS
+    )
+    # Interactions, consent and birthday (issue 15)
+    crm_interaction_count = fields.Integer(
+        string="Interactions", compute="_compute_crm_interactions", groups=SALES_OR_CRM
+    )
+    crm_last_interaction_ids = fields.Many2many(
+        "crm.interaction",
+        string="Last Interactions",
+        compute="_compute_crm_interactions",
+        groups=SALES_OR_CRM,
+    )
+    crm_preferred_channel = fields.Selection(
+        CHANNELS,
+        string="Preferred Contact Channel",
+        compute="_compute_crm_preferred_channel",
+        groups=SALES_OR_CRM,
+        help="The channel most used in the customer's latest interactions and orders.",
+    )
+    crm_consent_ids = fields.One2many(
+        "crm.consent", "partner_id", string="Contact Consent", groups=SALES_OR_CRM
+    )
+    crm_birthday = fields.Date(string="Birthday", groups="base.group_user")
+    crm_birthday_greeted_year = fields.Integer(
+        string="Birthday Handled In",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+        help="Year of the last birthday greeting sent (or refused and counted) to this contact.",
     )
 
     @api.depends("commercial_partner_id")
@@ -177,4 +227,200 @@ class ResPartner(models.Model):
             literal_eval(action.get("context") or "{}"),
             default_partner_id=self.commercial_partner_id.id,
         )
+        return action
+
+    # ------------------------------------------------------------ interactions and consent
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company", "allowed_company_ids")
+    def _compute_crm_interactions(self):
+        """The count and the last interactions of each customer, in one query (the 360 page
+        reads both)."""
+        last, counts = self.env["crm.interaction"]._last_ids_by_partner(
+            self.commercial_partner_id.ids, LAST_INTERACTIONS, with_counts=True
+        )
+        for partner in self:
+            partner.crm_last_interaction_ids = last.get(partner.commercial_partner_id.id, [])
+            partner.crm_interaction_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company", "allowed_company_ids")
+    def _compute_crm_preferred_channel(self):
+        """The channel of most of the customer's latest interactions and confirmed orders
+        (PREFERRED_CHANNEL_WINDOW of each, in the user's companies; orders by their UTM
+        medium), the most recent on a tie; one query for the whole batch."""
+        commercial_ids = self.commercial_partner_id.ids
+        company_ids = self.env.companies.ids
+        preferred = {}
+        if commercial_ids:
+            mediums = {
+                medium_id: channel
+                for xmlid, channel in ORDER_MEDIUM_CHANNELS.items()
+                if (medium_id := self.env["ir.model.data"]._xmlid_to_res_id(xmlid))
+            }
+            self.env["crm.interaction"].flush_model(["partner_id", "channel", "date", "company_id"])
+            self.env["sale.order"].flush_model(["partner_id", "medium_id", "date_order", "state"])
+            order_channel = SQL("NULL::varchar")
+            if mediums:
+                order_channel = SQL(
+                    "(CASE %s END)",
+                    SQL(" ").join(
+                        SQL("WHEN so.medium_id = %s THEN %s", medium_id, channel)
+                        for medium_id, channel in mediums.items()
+                    ),
+                )
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    WITH recent AS (
+                        SELECT partner_id, channel, date FROM (
+                            SELECT partner_id, channel, date,
+                                   ROW_NUMBER() OVER (PARTITION BY partner_id
+                                                      ORDER BY date DESC, id DESC) AS rank
+                              FROM crm_interaction
+                             WHERE partner_id IN %(partners)s AND company_id IN %(companies)s
+                        ) i WHERE rank <= %(window)s
+                        UNION ALL
+                        SELECT partner_id, channel, date FROM (
+                            SELECT p.commercial_partner_id AS partner_id,
+                                   %(order_channel)s AS channel, so.date_order AS date,
+                                   ROW_NUMBER() OVER (PARTITION BY p.commercial_partner_id
+                                                      ORDER BY so.date_order DESC, so.id DESC)
+                                       AS rank
+                              FROM sale_order so
+                              JOIN res_partner p ON p.id = so.partner_id
+                             WHERE p.commercial_partner_id IN %(partners)s
+                               AND so.company_id IN %(companies)s AND so.state = 'sale'
+                        ) o WHERE rank <= %(window)s AND channel IS NOT NULL
+                    )
+                    SELECT DISTINCT ON (partner_id) partner_id, channel
+                      FROM recent
+                  GROUP BY partner_id, channel
+                  ORDER BY partner_id, count(*) DESC, max(date) DESC, channel
+                    """,
+                    partners=tuple(commercial_ids),
+                    companies=tuple(company_ids),
+                    window=PREFERRED_CHANNEL_WINDOW,
+                    order_channel=order_channel,
+                )
+            )
+            preferred = dict(rows)
+        for partner in self:
+            partner.crm_preferred_channel = preferred.get(partner.commercial_partner_id.id, False)
+
+    @api.constrains("crm_birthday")
+    def _check_crm_birthday(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            if partner.crm_birthday and partner.crm_birthday > today:
+                raise ValidationError(
+                    self.env._(
+                        "The birthday of %(name)s cannot be in the future (%(date)s).",
+                        name=partner.display_name,
+                        date=partner.crm_birthday,
+                    )
+                )
+
+    def _crm_consent_opt_in(self, channel):
+        """{partner id: whether consent allows contacting it on `channel`}: its own choice,
+        else its company's, else yes (no row, no objection). One query for the batch."""
+        Consent = self.env["crm.consent"].sudo()  # sudo: consent is read to obey it, not shown
+        consents = Consent.search_fetch(
+            [
+                ("partner_id", "in", (self | self.commercial_partner_id).ids),
+                ("channel", "=", channel),
+            ],
+            ["partner_id", "opt_in"],
+        )
+        opt_in = {consent.partner_id.id: consent.opt_in for consent in consents}
+        return {
+            partner.id: opt_in.get(partner.id, opt_in.get(partner.commercial_partner_id.id, True))
+            for partner in self
+        }
+
+    def _crm_contact_refusals(self, channel):
+        """{partner: reason} for the partners of `self` that must not be contacted on
+        `channel`: opted out (their own consent, else their company's), on Odoo's e-mail
+        or phone blacklist, or without an address on that channel. Reads only, for the whole batch."""
+        opt_in = self._crm_consent_opt_in(channel)
+        has_address = ADDRESS_CHECKS.get(channel, lambda partner: True)
+        refusals = {}
+        for partner in self:
+            if not opt_in[partner.id]:
+                refusals[partner] = "opted_out"
+            elif not has_address(partner):
+                refusals[partner] = "no_address"
+            elif partner._crm_blacklisted(channel):
+                refusals[partner] = "blacklisted"
+        return refusals
+
+    def _crm_blacklisted(self, channel):
+        """Whether Odoo's blacklist of `channel` holds this partner: the e-mail blacklist, or
+        the phone blacklist for calls and SMS where phone_validation is installed."""
+        self.ensure_one()
+        # sudo: the blacklist flags are read to obey them
+        partner = self.sudo()
+        if channel == "email":
+            return partner.is_blacklisted
+        if channel in ("phone", "sms") and "phone_sanitized_blacklisted" in partner._fields:
+            return partner.phone_sanitized_blacklisted
+        return False
+
+    def _crm_can_contact(self, channel, purpose=False):
+        """The partners of `self` that may be contacted on `channel` (consent, blacklist and
+        address; see _crm_contact_refusals). Every outbound send asks it with its `purpose`
+        (a crm.contact.refusal purpose): each refused partner is then counted in the refused
+        sends log instead of being silently dropped."""
+        refusals = self._crm_contact_refusals(channel)
+        if purpose and refusals:
+            # sudo: the log is written by the send itself, whoever runs it (a cron, a user
+            # sending a campaign); it holds only what was refused and why.
+            self.env["crm.contact.refusal"].sudo().create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "channel": channel,
+                        "reason": reason,
+                        "purpose": purpose,
+                        "company_id": (partner.company_id or self.env.company).id,
+                    }
+                    for partner, reason in refusals.items()
+                ]
+            )
+        return self.filtered(lambda partner: partner not in refusals)
+
+    def action_crm_log_interaction(self):
+        """Open a small interaction form for this customer (a contact is its contact person),
+        for salespeople and CRM users; saving it logs the interaction."""
+        self.ensure_one()
+        check_group(self.env, SALES_OR_CRM)
+        self.check_access("read")
+        context = {
+            "default_partner_id": self.commercial_partner_id.id,
+            "default_channel": "phone",
+            "default_direction": "outbound",
+        }
+        if self != self.commercial_partner_id:
+            context["default_contact_id"] = self.id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log Interaction"),
+            "res_model": "crm.interaction",
+            "view_mode": "form",
+            "views": [
+                (self.env.ref("crm_relationship.crm_interaction_view_form_quick").id, "form")
+            ],
+            "target": "new",
+            "context": context,
+        }
+
+    def action_crm_view_interactions(self):
+        """The interactions of this customer (and its contacts)."""
+        self.ensure_one()
+        check_group(self.env, SALES_OR_CRM)
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_relationship.crm_interaction_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action

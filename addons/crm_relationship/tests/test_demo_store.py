@@ -160,3 +160,20 @@ class TestDemoStore(TransactionCase):
             min(ignacio.crm_tier_history_ids.mapped("date")),
             fields.Date.context_today(ignacio) - relativedelta(months=6),
         )
+
+    def test_the_store_has_two_years_of_contacts_consent_and_birthdays(self):
+        interactions = self.env["crm.interaction"].search([("company_id", "=", self.store.id)])
+        months = {(i.date.year, i.date.month) for i in interactions}
+        self.assertGreater(len(months), 12)
+        self.assertEqual(set(interactions.mapped("direction")), {"inbound", "outbound"})
+        self.assertGreaterEqual(len(set(interactions.mapped("channel"))), 5)
+        catalina = self.env.ref("crm_relationship.res_partner_andina_catalina_demo")
+        self.assertFalse(catalina._crm_can_contact("email"))
+        birthdays = self.env["res.partner"].search(
+            [("crm_birthday", "!=", False), ("company_id", "in", (False, self.store.id))]
+        )
+        self.assertIn((2, 29), {(day.month, day.day) for day in birthdays.mapped("crm_birthday")})
+        # the salesperson sees the contacts on the customer's 360 page
+        customer = interactions[:1].partner_id.with_user(self.user)
+        self.assertTrue(customer.crm_last_interaction_ids)
+        self.assertGreater(customer.crm_interaction_count, 0)
