@@ -53,6 +53,7 @@ class CrmRelationshipDemo(models.AbstractModel):
         update)."""
         company = self.env["res.company"].browse(company_id)
         self._setup_accounting(company)
+        self._setup_warehouse(company)
         demo = self._demo_env(company)["crm.relationship.demo"]
         products = demo._create_products(company)
         today = fields.Date.context_today(self)
@@ -60,6 +61,23 @@ class CrmRelationshipDemo(models.AbstractModel):
         partners = demo._customer_partners(company, customers)
         demo._create_history(company, customers, partners, products)
         demo._replay_segments(company, customers, partners)
+
+    @api.model
+    def _setup_warehouse(self, company):
+        """The store's warehouse, when the inventory app is installed: its orders are
+        delivered from it (Odoo 19 gives a new company none outside tests, and sale_stock
+        refuses to confirm an order without one). Installing the inventory app after the demo
+        store exists meets Odoo's own 'create a warehouse' refusal instead."""
+        Warehouse = self.env.get("stock.warehouse")
+        if Warehouse is not None and not Warehouse.search_count([("company_id", "=", company.id)]):
+            Warehouse.create(
+                {
+                    "name": company.name,
+                    "code": "ANDIN",
+                    "company_id": company.id,
+                    "partner_id": company.partner_id.id,
+                }
+            )
 
     @api.model
     def _setup_accounting(self, company):

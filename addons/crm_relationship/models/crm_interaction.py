@@ -4,7 +4,6 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -308,36 +307,3 @@ class CrmInteraction(models.Model):
             "mail.mail_activity_data_email": "email",
             "mail.mail_activity_data_meeting": "visit",
         }.get(data, False)
-
-    @api.model
-    def _last_ids_by_partner(self, partner_ids, limit, with_counts=False):
-        """{partner id: ids of its `limit` latest interactions the user may read}, in one
-        query whatever the number of customers; ``with_counts`` also returns {partner id:
-        number of its interactions the user may read}, from the same query."""
-        if not partner_ids:
-            return ({}, {}) if with_counts else {}
-        query = self._search([("partner_id", "in", partner_ids)])
-        table = query.table
-        ranked = query.select(
-            SQL.identifier(table, "id"),
-            SQL.identifier(table, "partner_id"),
-            SQL(
-                "ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) AS rank",
-                SQL.identifier(table, "partner_id"),
-                SQL.identifier(table, "date"),
-                SQL.identifier(table, "id"),
-            ),
-            SQL("COUNT(*) OVER (PARTITION BY %s) AS total", SQL.identifier(table, "partner_id")),
-        )
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT partner_id, array_agg(id ORDER BY rank), MAX(total) FROM (%s) AS ranked"
-                " WHERE rank <= %s GROUP BY partner_id",
-                ranked,
-                limit,
-            )
-        )
-        last = {partner_id: ids for partner_id, ids, _total in rows}
-        if with_counts:
-            return last, {partner_id: total for partner_id, _ids, total in rows}
-        return last

@@ -126,7 +126,7 @@ class ResPartner(models.Model):
     crm_preferred_channel = fields.Selection(
         CHANNELS,
         string="Preferred Contact Channel",
-        compute="_compute_crm_preferred_channel",
+        compute="_compute_crm_interactions",
         groups=SALES_OR_CRM,
         help="The channel most used in the customer's latest interactions and orders.",
     )
@@ -233,32 +233,38 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     @api.depends_context("company", "allowed_company_ids")
     def _compute_crm_interactions(self):
-        """The count and the last interactions of each customer, in one query (the 360 page
-        reads both)."""
-        last, counts = self.env["crm.interaction"]._last_ids_by_partner(
-            self.commercial_partner_id.ids, LAST_INTERACTIONS, with_counts=True
-        )
-        for partner in self:
-            partner.crm_last_interaction_ids = last.get(partner.commercial_partner_id.id, [])
-            partner.crm_interaction_count = counts.get(partner.commercial_partner_id.id, 0)
-
-    @api.depends("commercial_partner_id")
-    @api.depends_context("company", "allowed_company_ids")
-    def _compute_crm_preferred_channel(self):
-        """The channel of most of the customer's latest interactions and confirmed orders
-        (PREFERRED_CHANNEL_WINDOW of each, in the user's companies; orders by their UTM
-        medium), the most recent on a tie; one query for the whole batch."""
+        """The count and the last interactions of each customer the user may read, and its
+        preferred channel: the channel of most of its latest interactions and confirmed orders
+        (PREFERRED_CHANNEL_WINDOW of each, in the user's companies, whoever logged them; orders
+        by their UTM medium), the most recent on a tie. One query for the whole batch, as the
+        360 page reads all three."""
         commercial_ids = self.commercial_partner_id.ids
-        company_ids = self.env.companies.ids
-        preferred = {}
+        summary = {}
         if commercial_ids:
+            Interaction = self.env["crm.interaction"]
+            Interaction.flush_model(["partner_id", "channel", "date", "company_id", "user_id"])
+            self.env["sale.order"].flush_model(["partner_id", "medium_id", "date_order", "state"])
+            # the interactions the user may read (record rules), latest first
+            query = Interaction._search([("partner_id", "in", commercial_ids)])
+            table = query.table
+            visible = query.select(
+                SQL.identifier(table, "id"),
+                SQL.identifier(table, "partner_id"),
+                SQL(
+                    "ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) AS rank",
+                    SQL.identifier(table, "partner_id"),
+                    SQL.identifier(table, "date"),
+                    SQL.identifier(table, "id"),
+                ),
+                SQL(
+                    "COUNT(*) OVER (PARTITION BY %s) AS total", SQL.identifier(table, "partner_id")
+                ),
+            )
             mediums = {
                 medium_id: channel
                 for xmlid, channel in ORDER_MEDIUM_CHANNELS.items()
                 if (medium_id := self.env["ir.model.data"]._xmlid_to_res_id(xmlid))
             }
-            self.env["crm.interaction"].flush_model(["partner_id", "channel", "date", "company_id"])
-            self.env["sale.order"].flush_model(["partner_id", "medium_id", "date_order", "state"])
             order_channel = SQL("NULL::varchar")
             if mediums:
                 order_channel = SQL(
@@ -271,7 +277,11 @@ class ResPartner(models.Model):
             rows = self.env.execute_query(
                 SQL(
                     """
-                    WITH recent AS (
+                    WITH visible AS (%(visible)s),
+                    last AS (
+                        SELECT partner_id, array_agg(id ORDER BY rank) AS ids, MAX(total) AS total
+                          FROM visible WHERE rank <= %(last)s GROUP BY partner_id
+                    ), recent AS (
                         SELECT partner_id, channel, date FROM (
                             SELECT partner_id, channel, date,
                                    ROW_NUMBER() OVER (PARTITION BY partner_id
@@ -291,21 +301,32 @@ class ResPartner(models.Model):
                              WHERE p.commercial_partner_id IN %(partners)s
                                AND so.company_id IN %(companies)s AND so.state = 'sale'
                         ) o WHERE rank <= %(window)s AND channel IS NOT NULL
+                    ), preferred AS (
+                        SELECT DISTINCT ON (partner_id) partner_id, channel
+                          FROM recent
+                      GROUP BY partner_id, channel
+                      ORDER BY partner_id, count(*) DESC, max(date) DESC, channel
                     )
-                    SELECT DISTINCT ON (partner_id) partner_id, channel
-                      FROM recent
-                  GROUP BY partner_id, channel
-                  ORDER BY partner_id, count(*) DESC, max(date) DESC, channel
+                    SELECT c.id, last.ids, last.total, preferred.channel
+                      FROM unnest(%(partner_list)s::int[]) AS c(id)
+                 LEFT JOIN last ON last.partner_id = c.id
+                 LEFT JOIN preferred ON preferred.partner_id = c.id
                     """,
+                    visible=visible,
+                    last=LAST_INTERACTIONS,
                     partners=tuple(commercial_ids),
-                    companies=tuple(company_ids),
+                    partner_list=list(commercial_ids),
+                    companies=tuple(self.env.companies.ids),
                     window=PREFERRED_CHANNEL_WINDOW,
                     order_channel=order_channel,
                 )
             )
-            preferred = dict(rows)
+            summary = {row[0]: row[1:] for row in rows}
         for partner in self:
-            partner.crm_preferred_channel = preferred.get(partner.commercial_partner_id.id, False)
+            ids, total, channel = summary.get(partner.commercial_partner_id.id, (None, 0, None))
+            partner.crm_last_interaction_ids = ids or []
+            partner.crm_interaction_count = total or 0
+            partner.crm_preferred_channel = channel or False
 
     @api.constrains("crm_birthday")
     def _check_crm_birthday(self):
