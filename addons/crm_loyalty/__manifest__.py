@@ -5,7 +5,14 @@
     "category": "Sales/CRM",
     "author": "CRM Suite",
     "license": "LGPL-3",
-    "depends": ["crm_relationship", "loyalty", "sale_loyalty", "account", "portal"],
+    "depends": [
+        "crm_relationship",
+        "loyalty",
+        "sale_loyalty",
+        "account",
+        "account_debit_note",
+        "portal",
+    ],
     "data": [
         "security/crm_loyalty_security.xml",
         "security/ir.model.access.csv",
@@ -22,10 +29,12 @@
         "views/portal_templates.xml",
         "views/crm_loyalty_menus.xml",
         "views/crm_loyalty_accounting_views.xml",
+        "views/loyalty_promotion_views.xml",
     ],
     "demo": [
         "demo/crm_loyalty_tier_demo.xml",
         "demo/crm_loyalty_andina_demo.xml",
+        "demo/crm_loyalty_promotion_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["crm_loyalty/static/src/**/*"],

@@ -79,6 +79,9 @@ INVENTORY = {
     ("res.partner", "action_open_crm_score"): "partner",
     ("sale.order", "action_crm_override_credit"): "foreign_order",
     ("sale.order", "action_confirm"): "foreign_order",
+    ("sale.order", "action_crm_accept_promotion_difference"): "foreign_order",
+    ("sale.order", "action_crm_bill_promotion_difference"): "foreign_order",
+    ("sale.order", "write"): "foreign_order_write",
     ("sale.order.line", "create"): "foreign_line_values",
     ("sale.order.line", "unlink"): "foreign_line",
     ("sale.order.line", "write"): "foreign_line_write",
@@ -292,6 +295,10 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "product": lambda: [self.product.ids],
             "partner": lambda: [self.customer.ids],
             "foreign_order": lambda: [self.foreign_order.ids],
+            "foreign_order_write": lambda: [
+                self.foreign_order.ids,
+                {"crm_promo_compliance": "accepted", "preferred_payment_method_line_id": False},
+            ],
             "foreign_line_values": lambda: [
                 [{"order_id": self.foreign_order.id, "product_id": self.product.id}]
             ],

@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.http import request
 from odoo.http import route
 
@@ -29,10 +30,48 @@ class CrmLoyaltyPortal(CustomerPortal):
             )
         return values
 
+    def _crm_store_card_promotions(self):
+        """The promotions that hold only for a payment method (the store's card) the customer
+        can use now, and those they used. sudo: portal users cannot read loyalty programs or
+        orders' reward lines; the programs are the active ones of the customer's company and
+        the usage is read for the logged-in customer's own partner only."""
+        user = request.env.user
+        today = fields.Date.context_today(user)
+        programs = (
+            request.env["loyalty.program"]
+            .sudo()
+            .search(
+                [
+                    ("active", "=", True),
+                    ("crm_payment_restricted", "=", True),
+                    ("company_id", "in", (user.company_id.id, False)),
+                    "|",
+                    ("date_to", "=", False),
+                    ("date_to", ">=", today),
+                    "|",
+                    ("date_from", "=", False),
+                    ("date_from", "<=", today),
+                ]
+            )
+        )
+        partner = user.partner_id.sudo().with_context(allowed_company_ids=user.company_ids.ids)
+        usage = partner._crm_promotion_usage().get(partner.id, [])
+        return {
+            "store_card_programs": programs,
+            "store_card_usage": [row for row in usage if row["restricted"]],
+        }
+
     @route("/my/points", type="http", auth="user", website=True)
     def portal_my_points(self, **kw):
         cards = self._crm_loyalty_cards()
         statements = {card.id: card._crm_statement_data(movements=10) for card in cards}
         values = self._prepare_portal_layout_values()
-        values.update({"page_name": "crm_loyalty_points", "cards": cards, "statements": statements})
+        values.update(
+            {
+                "page_name": "crm_loyalty_points",
+                "cards": cards,
+                "statements": statements,
+                **self._crm_store_card_promotions(),
+            }
+        )
         return request.render("crm_loyalty.portal_my_points", values)

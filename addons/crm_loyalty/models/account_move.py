@@ -1,8 +1,13 @@
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools.i18n import format_list
 
+from ..tools import ENGINE
 from ..tools import in_engine
+from ..tools import ledger_scope
+from .sale_order import COMPLIANCE
+from .sale_order import COMPLIANCE_FIELDS
 
 
 class AccountMove(models.Model):
@@ -18,6 +23,16 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The loyalty program whose points' liability this entry books.",
+    )
+    crm_promo_compliance = fields.Selection(
+        COMPLIANCE,
+        "Promotion Compliance",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        help="Set when the invoice of an order with a payment-method promotion was paid with "
+        "another method.",
     )
 
     def _crm_check_loyalty_entry(self):
@@ -35,6 +50,12 @@ class AccountMove(models.Model):
             )
 
     def write(self, vals):
+        if COMPLIANCE_FIELDS & set(vals) and not in_engine(self.env):
+            raise UserError(
+                self.env._(
+                    "A promotion's compliance is set by the payment and the accountant's decision only."
+                )
+            )
         if "crm_loyalty_program_id" in vals and not in_engine(self.env):
             raise UserError(
                 self.env._("The loyalty program of a journal entry is set by its posting only.")
@@ -114,4 +135,34 @@ class AccountMove(models.Model):
             if lots:
                 lots.card_id._crm_lock()
                 Ledger._mature(lots)
+            # sudo (as above): an invoice of an order with a payment-method promotion that was
+            # paid with another method is flagged for the accountant
+            with ledger_scope(self.env, ENGINE):
+                for invoice in invoices:
+                    invoice.invoice_line_ids.sale_line_ids.order_id._crm_check_promotion_payment(
+                        invoice
+                    )
         return res
+
+    def _crm_payments_not_in(self, method_lines, methods):
+        """Names of the ways this invoice was paid that are neither one of ``method_lines``
+        (journal payment methods) nor, for online payments, one of ``methods``: payments by
+        their method, other reconciled entries (a bank statement line) by their journal
+        unless it is the journal of one of ``method_lines``. Credit notes are not payments."""
+        self.ensure_one()
+        names = []
+        payments = self._get_reconciled_payments()
+        for payment in payments:
+            online = payment.payment_transaction_id.payment_method_id
+            if payment.payment_method_line_id in method_lines or (online and online in methods):
+                continue
+            names.append(
+                online.name or payment.payment_method_line_id.name or payment.journal_id.name
+            )
+        partials = self.line_ids.matched_credit_ids
+        for counterpart in partials.credit_move_id.move_id:
+            if counterpart in payments.move_id or counterpart.move_type == "out_refund":
+                continue
+            if counterpart.journal_id not in method_lines.journal_id:
+                names.append(counterpart.journal_id.name)
+        return format_list(self.env, list(dict.fromkeys(names))) if names else False

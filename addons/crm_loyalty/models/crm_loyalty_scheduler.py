@@ -6,6 +6,9 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools import ENGINE
+from ..tools import ledger_scope
+
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50_000
@@ -250,5 +253,35 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                     self.env["crm.loyalty.accounting"]._post(program, day)
             except UserError as error:
                 _logger.warning("Loyalty entries of %s not posted: %s", program.name, error)
+            if not Cron._commit_progress(1):
+                break
+
+    # ------------------------------------------------- promotions paid otherwise
+
+    @api.model
+    def _bill_promotion_differences(self, limit=100):
+        """Bill on draft debit notes the differences of up to ``limit`` flagged orders whose
+        promotion says so; orders another worker holds are skipped. Returns the orders."""
+        self.env["sale.order"].flush_model(["crm_promo_compliance", "crm_promo_action"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM sale_order
+                 WHERE crm_promo_compliance = 'flagged' AND crm_promo_action = 'debit_note'
+                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+                """,
+                limit,
+            )
+        )
+        orders = self.env["sale.order"].browse([row[0] for row in rows])
+        with ledger_scope(self.env, ENGINE):
+            for order in orders:
+                order.with_company(order.company_id)._crm_bill_promotion_difference()
+        return orders
+
+    @api.model
+    def _cron_bill_promotion_differences(self):
+        Cron = self.env["ir.cron"]
+        while self._bill_promotion_differences():
             if not Cron._commit_progress(1):
                 break

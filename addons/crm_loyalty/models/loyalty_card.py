@@ -34,6 +34,13 @@ class LoyaltyCard(models.Model):
     crm_tier_history_ids = fields.One2many(
         "crm.loyalty.tier.history", "card_id", string="Tier Changes"
     )
+    crm_program_name = fields.Char(
+        related="program_id.name",
+        string="Program Name",
+        store=True,
+        help="The program's name stored on the card: the customer's 360 page lists the cards "
+        "without reading their programs.",
+    )
     crm_points_pending = fields.Float(
         string="Pending Points", compute="_compute_crm_points", digits=(16, 2)
     )
@@ -43,39 +50,49 @@ class LoyaltyCard(models.Model):
     crm_next_expiry_date = fields.Date(string="Next Expiry", compute="_compute_crm_points")
     crm_debt = fields.Float(string="Points Owed", compute="_compute_crm_points", digits=(16, 2))
 
+    @api.depends("crm_program_name", "code")
+    def _compute_display_name(self):
+        # Odoo's "program: code", from the name stored on the card (no read of the programs)
+        for card in self:
+            card.display_name = f"{card.crm_program_name}: {card.code}"
+
     @api.depends("points", "crm_ledger_ids.state", "crm_ledger_ids.remaining")
     def _compute_crm_points(self):
-        # sudo: aggregates of the card's own ledger, shown to whoever may read the card.
-        Ledger = self.env["crm.loyalty.ledger"].sudo()
-        ids = self.ids
-        horizon = fields.Date.context_today(self) + datetime.timedelta(days=30)
-        pending = dict(
-            Ledger._read_group(
-                [("card_id", "in", ids), ("state", "=", "pending")], ["card_id"], ["points:sum"]
+        # Aggregates of the card's own ledger, shown to whoever may read the card (raw SQL,
+        # as the ledger's rules are not the card's): pending, expiring within 30 days and owed
+        # points in one query, as the 360 page reads them for every card of the customer.
+        ids = tuple(card._origin.id for card in self if card._origin.id)
+        totals = {}
+        if ids:
+            horizon = fields.Date.context_today(self) + datetime.timedelta(days=30)
+            self.env["crm.loyalty.ledger"].flush_model(
+                ["card_id", "state", "points", "remaining", "expiry_date", "debt"]
             )
-        )
-        expiring = {
-            card: (points, first)
-            for card, points, first in Ledger._read_group(
-                [
-                    ("card_id", "in", ids),
-                    ("state", "=", "available"),
-                    ("remaining", ">", 0),
-                    ("expiry_date", "<=", horizon),
-                ],
-                ["card_id"],
-                ["remaining:sum", "expiry_date:min"],
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT card_id,
+                           SUM(points) FILTER (WHERE state = 'pending'),
+                           SUM(remaining) FILTER (WHERE %(expiring)s),
+                           MIN(expiry_date) FILTER (WHERE %(expiring)s),
+                           SUM(debt) FILTER (WHERE debt > 0)
+                      FROM crm_loyalty_ledger
+                     WHERE card_id IN %(ids)s
+                  GROUP BY card_id
+                    """,
+                    expiring=SQL(
+                        "state = 'available' AND remaining > 0 AND expiry_date <= %s", horizon
+                    ),
+                    ids=ids,
+                )
             )
-        }
-        debts = dict(
-            Ledger._read_group(
-                [("card_id", "in", ids), ("debt", ">", 0)], ["card_id"], ["debt:sum"]
-            )
-        )
+            totals = {row[0]: row[1:] for row in rows}
         for card in self:
-            card.crm_points_pending = pending.get(card, 0.0)
-            card.crm_points_expiring, card.crm_next_expiry_date = expiring.get(card, (0.0, False))
-            card.crm_debt = debts.get(card, 0.0)
+            pending, expiring, first, debt = totals.get(card._origin.id, (None, None, None, None))
+            card.crm_points_pending = pending or 0.0
+            card.crm_points_expiring = expiring or 0.0
+            card.crm_next_expiry_date = first if expiring else False
+            card.crm_debt = debt or 0.0
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -7,7 +7,9 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.fields import Command
 from odoo.tools import SQL
+from odoo.tools.i18n import format_list
 
 from ..lib.points import MAX_POINTS
 from ..lib.points import PointsValueError
@@ -185,10 +187,63 @@ class LoyaltyProgram(models.Model):
         digits=(16, 2),
         help="Sum of the points of the program's cards.",
     )
+    # promotions tied to a payment method and a channel
+    crm_payment_method_line_ids = fields.Many2many(
+        "account.payment.method.line",
+        "crm_loyalty_program_payment_line_rel",
+        "program_id",
+        "line_id",
+        string="Required Payment Methods",
+        domain="[('payment_type', '=', 'inbound')]",
+        help="The promotion holds only for orders to be paid with one of these payment methods "
+        "of the company's journals (at the counter, by transfer). Empty: any method.",
+    )
+    crm_payment_method_ids = fields.Many2many(
+        "payment.method",
+        "crm_loyalty_program_payment_method_rel",
+        "program_id",
+        "method_id",
+        string="Required Online Payment Methods",
+        domain="[('provider_ids', '!=', False)]",
+        help="The promotion holds only when the customer pays online with one of these methods "
+        "of the company's payment providers (the store's card, say). Empty: any method.",
+    )
+    crm_payment_restricted = fields.Boolean(
+        "Payment Method Required",
+        compute="_compute_crm_payment_restricted",
+        store=True,
+    )
+    crm_payment_label = fields.Char(
+        "Payment Condition",
+        compute="_compute_crm_payment_label",
+        help="How the promotion is announced: 'with Tarjeta Tienda Andina'.",
+    )
+    crm_team_ids = fields.Many2many(
+        "crm.team",
+        "crm_loyalty_program_team_rel",
+        "program_id",
+        "team_id",
+        string="Sales Teams",
+        help="The promotion holds only on orders of these sales teams. Empty: every team.",
+    )
+    crm_compliance_action = fields.Selection(
+        [
+            ("debit_note", "Bill the difference on a debit note"),
+            ("accept", "An accountant accepts the difference"),
+        ],
+        string="When Paid Otherwise",
+        default="debit_note",
+        required=True,
+        help="What happens when the invoice of an order that used the promotion is paid with "
+        "a method the promotion does not allow: a draft debit note for the discount, or the "
+        "difference waits for an accountant to accept it. Either way the order and its invoice "
+        "are flagged and an accountant gets an activity.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._crm_check_relation_ids(vals)
             if any(field in vals for field in IFRS_FIELDS):
                 self._crm_check_ifrs_access()
                 self._crm_check_ifrs_numbers(vals)
@@ -201,6 +256,7 @@ class LoyaltyProgram(models.Model):
         return programs
 
     def write(self, vals):
+        self._crm_check_relation_ids(vals)
         # an accounting adviser may write programs (their accounting) but not their rules
         if (
             not self.env.su
@@ -245,6 +301,114 @@ class LoyaltyProgram(models.Model):
         if "crm_redemption_rate" in vals or vals.get("crm_ifrs"):
             self.filtered("crm_ifrs")._crm_record_estimate()
         return res
+
+    @api.depends("crm_payment_method_line_ids", "crm_payment_method_ids")
+    def _compute_crm_payment_restricted(self):
+        for program in self:
+            program.crm_payment_restricted = bool(
+                program.crm_payment_method_line_ids or program.crm_payment_method_ids
+            )
+
+    @api.depends("crm_payment_method_line_ids", "crm_payment_method_ids")
+    def _compute_crm_payment_label(self):
+        for program in self:
+            names = list(
+                dict.fromkeys(
+                    program.crm_payment_method_ids.mapped("name")
+                    + program.crm_payment_method_line_ids.mapped("name")
+                )
+            )
+            program.crm_payment_label = (
+                self.env._("with %s", format_list(self.env, names, style="or")) if names else False
+            )
+
+    @api.constrains("crm_payment_method_line_ids", "crm_payment_method_ids", "company_id")
+    def _check_crm_payment_methods(self):
+        """A promotion requires methods its company uses: a payment method of one of the
+        company's journals, or a method one of its active payment providers offers."""
+        for program in self.filtered("crm_payment_restricted"):
+            company = program.company_id
+            companies = company | company.parent_ids if company else None
+            for line in program.crm_payment_method_line_ids:
+                if line.payment_type != "inbound":
+                    raise ValidationError(
+                        self.env._(
+                            "%(method)s of journal %(journal)s pays suppliers: a promotion can "
+                            "only require a method customers pay with.",
+                            method=line.name,
+                            journal=line.journal_id.display_name,
+                        )
+                    )
+                if companies is not None and line.journal_id.company_id not in companies:
+                    raise ValidationError(
+                        self.env._(
+                            "%(method)s is a payment method of %(other)s (journal %(journal)s): "
+                            "the promotion %(program)s belongs to %(company)s.",
+                            method=line.name,
+                            other=line.journal_id.company_id.name,
+                            journal=line.journal_id.name,
+                            program=program.name,
+                            company=company.name,
+                        )
+                    )
+            if not program.crm_payment_method_ids:
+                continue
+            domain = [
+                ("state", "!=", "disabled"),
+                ("payment_method_ids", "in", program.crm_payment_method_ids.ids),
+            ]
+            if company:
+                domain += self.env["payment.provider"]._check_company_domain(companies)
+            # sudo: payment providers are readable by administrators only; this reads which
+            # methods the company's own active providers offer, nothing else of them.
+            offered = self.env["payment.provider"].sudo().search(domain).payment_method_ids
+            missing = program.crm_payment_method_ids - offered.sudo(False)
+            if missing:
+                raise ValidationError(
+                    self.env._(
+                        "No active payment provider of %(company)s offers %(methods)s: enable "
+                        "the method on a provider before a promotion requires it.",
+                        company=company.name or self.env._("any company"),
+                        methods=format_list(self.env, missing.mapped("name")),
+                    )
+                )
+
+    def _crm_check_relation_ids(self, vals):
+        """Channels and payment methods named by id must exist (a JSON-RPC caller may send
+        any id): a clear error instead of a database one, and nothing saved."""
+        for fname in ("crm_team_ids", "crm_payment_method_ids", "crm_payment_method_line_ids"):
+            if fname not in vals:
+                continue
+            ids = set()
+            for command in vals[fname] or []:
+                if isinstance(command, (list, tuple)) and command:
+                    if command[0] == Command.SET:
+                        ids.update(command[2] or [])
+                    elif command[0] in (Command.LINK, Command.UPDATE):
+                        ids.add(command[1])
+                    elif command[0] not in (Command.UNLINK, Command.CLEAR, Command.DELETE):
+                        raise ValidationError(
+                            self.env._("%s: choose existing records.", self._fields[fname].string)
+                        )
+                else:
+                    ids.add(command)
+            comodel = self.env[self._fields[fname].comodel_name]
+            if not all(
+                isinstance(record_id, int) and not isinstance(record_id, bool) for record_id in ids
+            ):
+                raise ValidationError(
+                    self.env._("%s: records are named by their number.", self._fields[fname].string)
+                )
+            missing = ids - set(comodel.browse(ids).exists().ids)
+            if missing:
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s: there is no %(model)s number %(ids)s.",
+                        field=self._fields[fname].string,
+                        model=comodel._description,
+                        ids=", ".join(str(record_id) for record_id in sorted(missing)),
+                    )
+                )
 
     @api.depends("program_type")
     def _compute_crm_ledger(self):

@@ -1,13 +1,41 @@
 import datetime
 
 from odoo import api
+from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.fields import Domain
 from odoo.tools import float_round
+from odoo.tools.i18n import format_list
 
+from ..tools import ENGINE
 from ..tools import MANAGED
 from ..tools import RECORD
+from ..tools import in_engine
 from ..tools import ledger_scope
+
+COMPLIANCE = [
+    ("flagged", "Paid With Another Method"),
+    ("billed", "Difference Billed"),
+    ("accepted", "Difference Accepted"),
+]
+# set by the payment check and the accountant's decision only (see write)
+COMPLIANCE_FIELDS = frozenset(
+    {
+        "crm_promo_compliance",
+        "crm_promo_difference",
+        "crm_promo_paid_with",
+        "crm_promo_action",
+        "crm_promo_invoice_id",
+        "crm_promo_debit_note_id",
+        "crm_promo_accepted_by_id",
+        "crm_promo_accepted_on",
+        "crm_required_payment_line_ids",
+        "crm_required_payment_method_ids",
+    }
+)
 
 
 class SaleOrder(models.Model):
@@ -15,6 +43,117 @@ class SaleOrder(models.Model):
     cancellation; tier multipliers and tier-only rewards apply while the order is built."""
 
     _inherit = "sale.order"
+
+    crm_required_payment_line_ids = fields.Many2many(
+        "account.payment.method.line",
+        "crm_sale_order_required_payment_line_rel",
+        "order_id",
+        "line_id",
+        string="Promotion Payment Methods",
+        readonly=True,
+        copy=False,
+        help="Payment methods the order's promotions required when it was confirmed: the order "
+        "keeps them when a promotion changes later.",
+    )
+    crm_required_payment_method_ids = fields.Many2many(
+        "payment.method",
+        "crm_sale_order_required_payment_method_rel",
+        "order_id",
+        "method_id",
+        string="Promotion Online Payment Methods",
+        readonly=True,
+        copy=False,
+    )
+    crm_promo_compliance = fields.Selection(
+        COMPLIANCE,
+        "Promotion Compliance",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+    )
+    crm_promo_difference = fields.Monetary(
+        "Promotion Difference",
+        readonly=True,
+        copy=False,
+        help="Discount of the order's payment-method promotions that its payment did not "
+        "entitle the customer to.",
+    )
+    crm_promo_paid_with = fields.Char("Paid With", readonly=True, copy=False)
+    crm_promo_action = fields.Selection(
+        [("debit_note", "Bill the difference"), ("accept", "Wait for an accountant")],
+        "Action When Paid Otherwise",
+        readonly=True,
+        copy=False,
+        help="The promotion's action when the order was flagged.",
+    )
+    crm_promo_invoice_id = fields.Many2one(
+        "account.move", "Invoice Paid Otherwise", readonly=True, copy=False
+    )
+    crm_promo_debit_note_id = fields.Many2one(
+        "account.move", "Debit Note", readonly=True, copy=False
+    )
+    crm_promo_accepted_by_id = fields.Many2one(
+        "res.users", "Accepted By", readonly=True, copy=False
+    )
+    crm_promo_accepted_on = fields.Datetime("Accepted On", readonly=True, copy=False)
+    crm_promo_label = fields.Char(
+        "Promotion Conditions",
+        compute="_compute_crm_promo_label",
+        help="Payment methods the promotions applied on the order require.",
+    )
+
+    @api.depends("order_line.reward_id", "crm_required_payment_line_ids")
+    def _compute_crm_promo_label(self):
+        for order in self:
+            programs = order.order_line.reward_id.program_id.filtered("crm_payment_restricted")
+            labels = [f"{program.name} ({program.crm_payment_label})" for program in programs]
+            order.crm_promo_label = format_list(self.env, labels) if labels else False
+
+    def write(self, vals):
+        if COMPLIANCE_FIELDS & set(vals) and not in_engine(self.env):
+            raise UserError(
+                self.env._(
+                    "The payment methods an order's promotions required and its compliance are "
+                    "set by its confirmation, its payment and the accountant's decision only."
+                )
+            )
+        res = super().write(vals)
+        # the promotions that hold depend on the intended payment method and the sales team:
+        # a change of either re-evaluates them (rewards no longer allowed are removed)
+        if {"preferred_payment_method_line_id", "team_id"} & set(vals):
+            for order in self.filtered(lambda order: order.state in ("draft", "sent")):
+                if order.order_line.reward_id:
+                    order._update_programs_and_rewards()
+        return res
+
+    def _crm_intended_payment_methods(self):
+        """(journal payment methods, online payment methods) the order is to be paid with:
+        in the back office, the payment method the salesperson chose on the quotation."""
+        self.ensure_one()
+        return self.preferred_payment_method_line_id, self.env["payment.method"]
+
+    def _crm_promotion_domain(self, prefix=""):
+        """Promotions that hold for this order's payment method and sales team: a program that
+        requires payment methods holds only when the order is to be paid with one of them,
+        one restricted to sales teams only on their orders."""
+        lines, methods = self._crm_intended_payment_methods()
+        return Domain.AND(
+            [
+                Domain(f"{prefix}crm_payment_restricted", "=", False)
+                | Domain(f"{prefix}crm_payment_method_line_ids", "in", lines.ids)
+                | Domain(f"{prefix}crm_payment_method_ids", "in", methods.ids),
+                Domain(f"{prefix}crm_team_ids", "=", False)
+                | Domain(f"{prefix}crm_team_ids", "in", self.team_id.ids),
+            ]
+        )
+
+    def _get_program_domain(self):
+        # a list, as website_sale_loyalty's override edits the domain it receives leaf by leaf
+        return [*super()._get_program_domain(), *self._crm_promotion_domain()]
+
+    def _get_trigger_domain(self):
+        return [*super()._get_trigger_domain(), *self._crm_promotion_domain("program_id.")]
 
     def _crm_ledger_cards(self):
         """Ledger-tracked cards this order earns on or redeems from."""
@@ -30,8 +169,196 @@ class SaleOrder(models.Model):
             res = super().action_confirm()
         for order in to_confirm:
             order._crm_post_confirmation_entries()
+            order._crm_keep_required_payment()
         (cards | to_confirm._crm_ledger_cards())._crm_sync_points()
         return res
+
+    def _crm_keep_required_payment(self):
+        """The payment methods the order's promotions require, as they are at confirmation:
+        a promotion changed later applies to future orders, this one keeps its conditions."""
+        self.ensure_one()
+        programs = self.order_line.reward_id.program_id.filtered("crm_payment_restricted")
+        if not programs and not (
+            self.crm_required_payment_line_ids or self.crm_required_payment_method_ids
+        ):
+            return
+        with ledger_scope(self.env, ENGINE):
+            self.write(
+                {
+                    "crm_required_payment_line_ids": [
+                        Command.set(programs.crm_payment_method_line_ids.ids)
+                    ],
+                    "crm_required_payment_method_ids": [
+                        Command.set(programs.crm_payment_method_ids.ids)
+                    ],
+                }
+            )
+
+    def _crm_promotion_lines(self):
+        """Reward lines of the order's payment-method promotions."""
+        return self.order_line.filtered(
+            lambda line: line.reward_id.program_id.crm_payment_restricted
+        )
+
+    def _crm_check_promotion_payment(self, invoice):
+        """Called when ``invoice`` of these confirmed orders is paid: an order whose promotions
+        required payment methods and that was paid otherwise is flagged, never silently."""
+        for order in self.filtered(
+            lambda order: (
+                (order.crm_required_payment_line_ids or order.crm_required_payment_method_ids)
+                and not order.crm_promo_compliance
+            )
+        ):
+            other = invoice._crm_payments_not_in(
+                order.crm_required_payment_line_ids, order.crm_required_payment_method_ids
+            )
+            if other:
+                order._crm_flag_promotion(invoice, other)
+
+    def _crm_flag_promotion(self, invoice, paid_with):
+        """Flag the order and its invoice, give the accountant an activity, and apply the
+        promotion's configured action."""
+        self.ensure_one()
+        lines = self._crm_promotion_lines()
+        difference = -sum(lines.mapped("price_total"))
+        programs = lines.reward_id.program_id
+        action = (
+            "debit_note" if "debit_note" in programs.mapped("crm_compliance_action") else "accept"
+        )
+        self.write(
+            {
+                "crm_promo_compliance": "flagged",
+                "crm_promo_difference": difference,
+                "crm_promo_paid_with": paid_with,
+                "crm_promo_action": action,
+                "crm_promo_invoice_id": invoice.id,
+            }
+        )
+        invoice.write({"crm_promo_compliance": "flagged"})
+        user = self._crm_compliance_user()
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Promotion paid with another method"),
+            note=self.env._(
+                "%(order)s used %(programs)s but invoice %(invoice)s was paid with %(paid)s: "
+                "%(amount)s of discount at stake.",
+                order=self.name,
+                programs=format_list(self.env, programs.mapped("name")),
+                invoice=invoice.name,
+                paid=paid_with,
+                amount=self.currency_id.format(difference),
+            ),
+            user_id=user.id,
+        )
+        if action == "debit_note":
+            # not here: the payment's reconciliation is still running, and an invoice created
+            # inside it gets no receivable line (account's recursion guard); the scheduled
+            # action bills it right after, in its own transaction
+            self.env.ref("crm_loyalty.ir_cron_bill_promotion_differences")._trigger()
+
+    def _crm_compliance_user(self):
+        """The accountant who gets the compliance activity: the invoice's salesperson is not
+        one; an accounting adviser of the order's company, else the order's salesperson."""
+        advisers = (
+            self.env.ref("account.group_account_manager")
+            .sudo()
+            .all_user_ids.filtered(
+                lambda user: not user.share and self.company_id in user.company_ids
+            )
+        )
+        return (advisers.sorted("id")[:1] or self.user_id or self.env.user).sudo(False)
+
+    def _crm_bill_promotion_difference(self):
+        """A draft debit note on the flagged invoice for the discount of the promotions the
+        payment did not entitle the customer to (the accountant checks and posts it)."""
+        self.ensure_one()
+        invoice = self.crm_promo_invoice_id
+        lines = self._crm_promotion_lines()
+        debit_note = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": invoice.partner_id.id,
+                "company_id": invoice.company_id.id,
+                "journal_id": invoice.journal_id.id,
+                "currency_id": invoice.currency_id.id,
+                "debit_origin_id": invoice.id,
+                "invoice_origin": self.name,
+                "ref": self.env._(
+                    "Promotion not applicable: %(order)s paid with %(paid)s",
+                    order=self.name,
+                    paid=self.crm_promo_paid_with,
+                ),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": line.product_id.id,
+                            "name": self.env._(
+                                "%(promotion)s: paid with %(paid)s",
+                                promotion=line.name,
+                                paid=self.crm_promo_paid_with,
+                            ),
+                            "quantity": line.product_uom_qty,
+                            "price_unit": -line.price_unit,
+                            "tax_ids": [Command.set(line.tax_ids.ids)],
+                        }
+                    )
+                    for line in lines
+                ],
+            }
+        )
+        self.write({"crm_promo_compliance": "billed", "crm_promo_debit_note_id": debit_note.id})
+        invoice.write({"crm_promo_compliance": "billed"})
+        return debit_note
+
+    def _crm_check_compliance_access(self):
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise AccessError(
+                self.env._("Only accountants decide on a promotion paid with another method.")
+            )
+        if self.filtered(lambda order: order.crm_promo_compliance != "flagged"):
+            raise UserError(
+                self.env._(
+                    "Only orders flagged as paid with another method wait for this decision."
+                )
+            )
+
+    def action_crm_accept_promotion_difference(self):
+        """The accountant accepts the discount given although the payment did not entitle the
+        customer to it; who and when are recorded."""
+        self._crm_check_compliance_access()
+        now = fields.Datetime.now()
+        # sudo: checked above (an accountant deciding on flagged orders); the fields are
+        # read-only in the views so that nobody else sets them.
+        with ledger_scope(self.env, ENGINE):
+            self.sudo().write(
+                {
+                    "crm_promo_compliance": "accepted",
+                    "crm_promo_accepted_by_id": self.env.uid,
+                    "crm_promo_accepted_on": now,
+                }
+            )
+            self.crm_promo_invoice_id.sudo().write({"crm_promo_compliance": "accepted"})
+        self.activity_feedback(
+            ["mail.mail_activity_data_todo"],
+            feedback=self.env._("Difference accepted by %s", self.env.user.name),
+        )
+        return True
+
+    def action_crm_bill_promotion_difference(self):
+        """The accountant bills the difference on a draft debit note."""
+        self._crm_check_compliance_access()
+        debit_notes = self.env["account.move"]
+        with ledger_scope(self.env, ENGINE):
+            for order in self:
+                debit_notes |= order._crm_bill_promotion_difference()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "view_mode": "form" if len(debit_notes) == 1 else "list,form",
+            "res_id": debit_notes[:1].id,
+            "domain": [("id", "in", debit_notes.ids)],
+            "name": self.env._("Debit Notes"),
+        }
 
     def _crm_earning_total(self):
         """What the customer paid for goods, rewards (discounts) excluded: points are earned
@@ -171,7 +498,10 @@ class SaleOrder(models.Model):
         result = super()._get_claimable_rewards(forced_coupons=forced_coupons)
         for coupon in list(result):
             # sudo: the tiers of a card the order may use (see _program_check_compute_points)
-            allowed = coupon.sudo()._crm_filter_tier_rewards(result[coupon]).sudo(False)
+            # back in the caller's environment (the shop works on the cart in sudo)
+            allowed = (
+                coupon.sudo()._crm_filter_tier_rewards(result[coupon]).with_env(result[coupon].env)
+            )
             if allowed:
                 result[coupon] = allowed
             else:

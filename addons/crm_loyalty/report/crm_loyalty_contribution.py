@@ -8,7 +8,8 @@ class CrmLoyaltyContribution(models.Model):
 
     Two kinds of rows, by program, customer (commercial partner), segment and day:
 
-    - an order that earned or used the program's points (from its ledger): the margin of its
+    - an order that earned or used the program's points (from its ledger), or got one of its
+      rewards (a promotion's discount, a gift with purchase): the margin of its
       goods (``sale_margin``, reward lines excluded), the cost of the gifts and the discounts
       its rewards of this program gave;
     - a revenue line of the program's liability (IFRS 15): the change of the liability,
@@ -77,12 +78,20 @@ class CrmLoyaltyContribution(models.Model):
         return SQL(
             """
             WITH touched AS (
-                SELECT DISTINCT l.program_id, l.source_id AS order_id
-                  FROM crm_loyalty_ledger l
-                 WHERE l.source_model = 'sale.order' AND l.kind IN ('earn', 'redeem')
-                   AND l.state != 'cancelled'
+                -- orders that earned or used a points program (rank 0), or got a reward of
+                -- any other program: promotions, gifts with purchase (rank 1)
+                SELECT program_id, order_id, MIN(rank) AS rank
+                  FROM (SELECT l.program_id, l.source_id AS order_id, 0 AS rank
+                          FROM crm_loyalty_ledger l
+                         WHERE l.source_model = 'sale.order' AND l.kind IN ('earn', 'redeem')
+                           AND l.state != 'cancelled'
+                         UNION ALL
+                        SELECT rw.program_id, sol.order_id, 1
+                          FROM sale_order_line sol
+                          JOIN loyalty_reward rw ON rw.id = sol.reward_id) t
+              GROUP BY program_id, order_id
             ), orders AS (
-                SELECT t.program_id, so.id AS order_id, so.company_id,
+                SELECT t.program_id, MIN(t.rank) AS rank, so.id AS order_id, so.company_id,
                        p.commercial_partner_id AS partner_id, so.date_order::date AS date,
                        COALESCE(NULLIF(so.currency_rate, 0), 1) AS rate,
                        SUM(sol.price_subtotal) FILTER (WHERE sol.reward_id IS NULL) AS revenue,
@@ -112,19 +121,20 @@ class CrmLoyaltyContribution(models.Model):
             ), rows AS (
                 SELECT o.program_id, o.company_id, o.partner_id, o.date, 'order' AS origin,
                        o.order_id, NULL::integer AS move_id,
-                       -- an order in two programs counts its goods once, in the first one
-                       CASE WHEN o.program_id = MIN(o.program_id) OVER w
+                       -- an order in two programs counts its goods once: in its first
+                       -- points program, else its first promotion
+                       CASE WHEN o.program_id = FIRST_VALUE(o.program_id) OVER w
                             THEN COALESCE(o.revenue, 0) / o.rate ELSE 0 END AS revenue,
-                       CASE WHEN o.program_id = MIN(o.program_id) OVER w
+                       CASE WHEN o.program_id = FIRST_VALUE(o.program_id) OVER w
                             THEN COALESCE(o.margin, 0) / o.rate ELSE 0 END AS goods_margin,
                        COALESCE(o.gift_cost, 0) / o.rate AS gift_cost,
                        COALESCE(o.discount, 0) / o.rate AS discount,
                        0 AS liability_change, COALESCE(pe.points, 0) AS points_earned,
-                       CASE WHEN o.program_id = MIN(o.program_id) OVER w THEN 1 ELSE 0 END
-                           AS order_count
+                       CASE WHEN o.program_id = FIRST_VALUE(o.program_id) OVER w
+                            THEN 1 ELSE 0 END AS order_count
                   FROM orders o
              LEFT JOIN earned pe ON pe.program_id = o.program_id AND pe.order_id = o.order_id
-                WINDOW w AS (PARTITION BY o.order_id)
+                WINDOW w AS (PARTITION BY o.order_id ORDER BY o.rank, o.program_id)
                  UNION ALL
                 SELECT r.program_id, r.company_id, p.commercial_partner_id, r.date, 'liability',
                        NULL, r.move_id, 0, 0, 0, 0, SUM(r.amount), 0, 0
