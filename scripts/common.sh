@@ -10,7 +10,7 @@ VENV=${VENV:-$ROOT/.venv}
 LOCAL_DIR=$ROOT/.local
 ODOO_CONF=$LOCAL_DIR/odoo.conf
 PYTHON=${PYTHON:-python3}
-CRM_MODULES=crm_relationship,crm_loyalty,crm_analytics,crm_analytics_dashboard,mass_mailing,crm_relationship_mass_mailing
+CRM_MODULES=crm_relationship,crm_loyalty,crm_analytics,crm_analytics_dashboard,mass_mailing,crm_relationship_mass_mailing,payment_demo,website_sale_loyalty,crm_loyalty_website_sale,sale_stock,crm_loyalty_sale_stock
 
 log() { printf '\033[1m[crm]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[crm] error:\033[0m %s\n' "$*" >&2; exit 1; }

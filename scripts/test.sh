@@ -9,7 +9,7 @@ bash "$ROOT/scripts/setup.sh" --browser
 # Odoo's own tests of the apps our addons extend, as paths under Odoo's addons folder: the
 # loyalty apps whole, and the credit-limit and payment tests of sale and account (our overrides
 # of action_confirm, _action_cancel, _post and _invoice_paid_hook run in them).
-ODOO_SUITES_DEFAULT="loyalty/tests sale_loyalty/tests sale_margin/tests
+ODOO_SUITES_DEFAULT="loyalty/tests sale_loyalty/tests website_sale_loyalty/tests sale_margin/tests
     sale/tests/test_credit_limit.py sale/tests/test_payment_flow.py
     account/tests/test_account_payment_register.py account/tests/test_account_payment.py"
 # Apps those suites test that our manifests do not install: installed into the test database too.
@@ -116,7 +116,12 @@ fi
 [ ${#suite_paths[@]} = 0 ] && exit "$ours"
 log "running Odoo's own suites on $DB: $(echo "$suites" | xargs)"
 theirs=0
-run_pytest "${opts[@]}" "${suite_paths[@]}" || theirs=$?
+# One test of Odoo's contradicts a rule of the suite on purpose: its setup gives a loyalty card
+# points as an accounting user, and on a program with a points ledger only the flows that earn
+# and spend points, or a loyalty manager's adjustment with a reason, change a card's points
+# (crm_loyalty refuses it with "Only loyalty managers can adjust points.").
+deselect=(--deselect "${odoo_addons#"$ROOT"/}/website_sale_loyalty/tests/test_shop_sale_coupon.py::WebsiteSaleLoyaltyTestUi::test_01_admin_shop_sale_loyalty_tour")
+run_pytest "${opts[@]}" "${deselect[@]}" "${suite_paths[@]}" || theirs=$?
 # On success pytest's summary of Odoo's suites stays the last line (CI reads it).
 [ "$ours" = 0 ] || log "our tests failed (pytest exit $ours)"
 [ "$theirs" = 0 ] || log "Odoo's own suites failed (pytest exit $theirs)"

@@ -17,12 +17,14 @@ def manifest(module):
 
 
 def test_the_addons_are_present():
-    # the three apps, the bridge of analytics and spreadsheet dashboards, and the bridge of
-    # relationship and Email Marketing
+    # the three apps and their bridges: analytics and spreadsheet dashboards, relationship
+    # and Email Marketing, loyalty and the stock of gifts, loyalty and the online shop
     assert MODULES == [
         "crm_analytics",
         "crm_analytics_dashboard",
         "crm_loyalty",
+        "crm_loyalty_sale_stock",
+        "crm_loyalty_website_sale",
         "crm_relationship",
         "crm_relationship_mass_mailing",
     ]
