@@ -29,6 +29,15 @@ env['ir.config_parameter'].set_param(
 store = env.ref('crm_relationship.res_company_andina_demo', raise_if_not_found=False)
 if store:
     env.ref('base.user_admin').write({'company_id': store.id, 'tz': 'America/Santiago'})
+# the store's online shop answers on localhost, in Spanish (Chile)
+shop = env.ref('crm_loyalty_website_sale.website_andina_demo', raise_if_not_found=False)
+if shop:
+    spanish = env.ref('base.lang_es_CL')
+    shop.write({
+        'domain': 'http://localhost:%s' % os.environ.get('HTTP_PORT', '8069'),
+        'language_ids': [(4, spanish.id)],
+        'default_lang_id': spanish.id,
+    })
 env.cr.commit()
 PY
     init=()

@@ -40,6 +40,8 @@ INVENTORY = {
     ("crm.customer.segment", "write"): "segment_write",
     ("account.move", "button_cancel"): "loyalty_move",
     ("account.move", "button_draft"): "loyalty_move",
+    ("account.move", "create"): "decided_invoice_values",
+    ("account.move", "unlink"): "loyalty_move",
     ("account.move", "write"): "loyalty_move_write",
     ("crm.loyalty.consumption", "create"): "consumption_values",
     ("crm.loyalty.consumption", "write"): "consumption_write",
@@ -81,6 +83,7 @@ INVENTORY = {
     ("sale.order", "action_confirm"): "foreign_order",
     ("sale.order", "action_crm_accept_promotion_difference"): "foreign_order",
     ("sale.order", "action_crm_bill_promotion_difference"): "foreign_order",
+    ("sale.order", "create"): "decided_order_values",
     ("sale.order", "write"): "foreign_order_write",
     ("sale.order.line", "create"): "foreign_line_values",
     ("sale.order.line", "unlink"): "foreign_line",
@@ -295,6 +298,17 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
             "product": lambda: [self.product.ids],
             "partner": lambda: [self.customer.ids],
             "foreign_order": lambda: [self.foreign_order.ids],
+            # an order or invoice born with the accountant's decision already taken
+            "decided_order_values": lambda: [
+                {"partner_id": self.customer.id, "crm_promo_compliance": "accepted"}
+            ],
+            "decided_invoice_values": lambda: [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "crm_promo_compliance": "accepted",
+                }
+            ],
             "foreign_order_write": lambda: [
                 self.foreign_order.ids,
                 {"crm_promo_compliance": "accepted", "preferred_payment_method_line_id": False},
@@ -349,7 +363,10 @@ class TestEveryPublicMethodThroughRpc(HttpCase):
                 self.foreign_order.state,
                 self.foreign_order.order_line.ids,
                 self.foreign_order.order_line.mapped("product_uom_qty"),
+                self.foreign_order.crm_promo_compliance,
             ),
+            "orders": env["sale.order"].sudo().search_count([]),
+            "moves": env["account.move"].sudo().search_count([]),
         }
 
     def test_the_inventory_lists_every_public_method(self):

@@ -43,6 +43,8 @@ class CrmLoyaltyPortal(CustomerPortal):
             .search(
                 [
                     ("active", "=", True),
+                    # automatic ones: a promotion behind a code is not announced to everyone
+                    ("trigger", "=", "auto"),
                     ("crm_payment_restricted", "=", True),
                     ("company_id", "in", (user.company_id.id, False)),
                     "|",

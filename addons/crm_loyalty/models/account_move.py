@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
@@ -49,13 +50,22 @@ class AccountMove(models.Model):
                 )
             )
 
-    def write(self, vals):
+    def _crm_check_compliance_values(self, vals):
         if COMPLIANCE_FIELDS & set(vals) and not in_engine(self.env):
             raise UserError(
                 self.env._(
                     "A promotion's compliance is set by the payment and the accountant's decision only."
                 )
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._crm_check_compliance_values(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._crm_check_compliance_values(vals)
         if "crm_loyalty_program_id" in vals and not in_engine(self.env):
             raise UserError(
                 self.env._("The loyalty program of a journal entry is set by its posting only.")
@@ -68,7 +78,30 @@ class AccountMove(models.Model):
 
     def button_cancel(self):
         self._crm_check_loyalty_entry()
-        return super().button_cancel()
+        res = super().button_cancel()
+        self._crm_reopen_promotion_differences()
+        return res
+
+    def unlink(self):
+        self._crm_reopen_promotion_differences()
+        return super().unlink()
+
+    def _crm_reopen_promotion_differences(self):
+        """A debit note of a promotion's difference cancelled or deleted bills nothing: its
+        order and invoice wait again for the accountant's decision (flagged)."""
+        # sudo: the user cancels or deletes these moves with their own rights; the orders and
+        # invoices they billed only go back to 'flagged' (no right granted)
+        orders = self.env["sale.order"].sudo().search([("crm_promo_debit_note_id", "in", self.ids)])
+        if orders:
+            with ledger_scope(self.env, ENGINE):
+                orders.write(
+                    {
+                        "crm_promo_compliance": "flagged",
+                        "crm_promo_action": "accept",
+                        "crm_promo_debit_note_id": False,
+                    }
+                )
+                orders.crm_promo_invoice_id.sudo().write({"crm_promo_compliance": "flagged"})
 
     def _reverse_moves(self, default_values_list=None, cancel=False):
         self._crm_check_loyalty_entry()
@@ -154,14 +187,24 @@ class AccountMove(models.Model):
         payments = self._get_reconciled_payments()
         for payment in payments:
             online = payment.payment_transaction_id.payment_method_id
-            if payment.payment_method_line_id in method_lines or (online and online in methods):
+            # a card brand (Visa) counts as its payment method (card), as the shop checks it
+            if payment.payment_method_line_id in method_lines or (
+                online and (online | online.primary_payment_method_id) & methods
+            ):
                 continue
             names.append(
                 online.name or payment.payment_method_line_id.name or payment.journal_id.name
             )
         partials = self.line_ids.matched_credit_ids
+        # exchange differences of a payment in another currency are not a way of paying
+        exchange = partials.exchange_move_id
         for counterpart in partials.credit_move_id.move_id:
-            if counterpart in payments.move_id or counterpart.move_type == "out_refund":
+            if (
+                counterpart in payments.move_id
+                or counterpart in exchange
+                or counterpart.journal_id == self.company_id.currency_exchange_journal_id
+                or counterpart.move_type == "out_refund"
+            ):
                 continue
             if counterpart.journal_id not in method_lines.journal_id:
                 names.append(counterpart.journal_id.name)

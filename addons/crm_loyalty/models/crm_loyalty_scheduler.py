@@ -4,6 +4,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import ENGINE
@@ -276,12 +277,28 @@ class CrmLoyaltyScheduler(models.AbstractModel):
         orders = self.env["sale.order"].browse([row[0] for row in rows])
         with ledger_scope(self.env, ENGINE):
             for order in orders:
-                order.with_company(order.company_id)._crm_bill_promotion_difference()
+                try:
+                    with self.env.cr.savepoint():
+                        order.with_company(order.company_id)._crm_bill_promotion_difference(
+                            automatic=True
+                        )
+                except (UserError, ValidationError) as error:
+                    # the debit note cannot be made (a journal or tax of the invoice changed
+                    # since): the difference waits for the accountant, who got the activity
+                    _logger.warning("Debit note of %s not made: %s", order.name, error)
+                    order.write({"crm_promo_action": "accept"})
+                    order.message_post(
+                        body=self.env._(
+                            "The debit note of the promotion's difference could not be made: "
+                            "%s An accountant decides.",
+                            error,
+                        )
+                    )
         return orders
 
     @api.model
     def _cron_bill_promotion_differences(self):
         Cron = self.env["ir.cron"]
-        while self._bill_promotion_differences():
-            if not Cron._commit_progress(1):
+        while orders := self._bill_promotion_differences():
+            if not Cron._commit_progress(len(orders)):
                 break

@@ -322,11 +322,42 @@ class LoyaltyProgram(models.Model):
                 self.env._("with %s", format_list(self.env, names, style="or")) if names else False
             )
 
+    @api.constrains("crm_team_ids", "company_id")
+    def _check_crm_teams(self):
+        for program in self.filtered(lambda program: program.company_id and program.crm_team_ids):
+            companies = program.company_id | program.company_id.parent_ids
+            other = program.crm_team_ids.filtered(
+                lambda team, companies=companies: (
+                    team.company_id and team.company_id not in companies
+                )
+            )
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "The sales team %(team)s belongs to %(other)s: the promotion %(program)s "
+                        "belongs to %(company)s.",
+                        team=other[0].name,
+                        other=other[0].company_id.name,
+                        program=program.name,
+                        company=program.company_id.name,
+                    )
+                )
+
     @api.constrains("crm_payment_method_line_ids", "crm_payment_method_ids", "company_id")
     def _check_crm_payment_methods(self):
         """A promotion requires methods its company uses: a payment method of one of the
-        company's journals, or a method one of its active payment providers offers."""
+        company's journals, or a method one of its active payment providers offers. Points,
+        eWallets and gift cards are not promotions: the points they earn or spend have no
+        discount to bill back, so they cannot require a payment method."""
         for program in self.filtered("crm_payment_restricted"):
+            if program.program_type in ("loyalty", "ewallet", "gift_card"):
+                raise ValidationError(
+                    self.env._(
+                        "%s is a points, eWallet or gift card program: only promotions, coupons "
+                        "and discount codes can require a payment method.",
+                        program.name,
+                    )
+                )
             company = program.company_id
             companies = company | company.parent_ids if company else None
             for line in program.crm_payment_method_line_ids:
@@ -384,9 +415,9 @@ class LoyaltyProgram(models.Model):
                 if isinstance(command, (list, tuple)) and command:
                     if command[0] == Command.SET:
                         ids.update(command[2] or [])
-                    elif command[0] in (Command.LINK, Command.UPDATE):
+                    elif command[0] == Command.LINK:
                         ids.add(command[1])
-                    elif command[0] not in (Command.UNLINK, Command.CLEAR, Command.DELETE):
+                    elif command[0] not in (Command.UNLINK, Command.CLEAR):
                         raise ValidationError(
                             self.env._("%s: choose existing records.", self._fields[fname].string)
                         )

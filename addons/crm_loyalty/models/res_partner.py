@@ -32,6 +32,7 @@ class ResPartner(models.Model):
     crm_promotion_summary = fields.Html(
         "Promotions Used",
         compute="_compute_crm_promotion_summary",
+        groups="sales_team.group_sale_salesman",
         sanitize=False,
         help="Promotions and gifts the customer got on confirmed orders of the companies you "
         "work in: how often, last time, and what they gave.",
@@ -57,6 +58,8 @@ class ResPartner(models.Model):
         currency (discounts, and gifts at their price). One query for all partners."""
         if not self.ids:
             return {}
+        # the orders the user may read (record rules: a salesperson limited to their own)
+        orders = self.env["sale.order"]._search([("state", "=", "sale")])
         self.env["sale.order.line"].flush_model(
             ["order_id", "reward_id", "price_total", "price_unit", "product_uom_qty"]
         )
@@ -73,11 +76,11 @@ class ResPartner(models.Model):
                        SUM(CASE WHEN rw.reward_type = 'product'
                                 THEN sol.price_unit * sol.product_uom_qty
                                 ELSE -sol.price_total END) AS value,
-                       MIN(so.currency_id) AS currency_id, MIN(cur.symbol) AS symbol,
+                       so.currency_id, MIN(cur.symbol) AS symbol,
                        MIN(cur.position) AS position, MIN(cur.decimal_places) AS decimals
                   FROM res_partner me
                   JOIN res_partner cp ON cp.commercial_partner_id = me.commercial_partner_id
-                  JOIN sale_order so ON so.partner_id = cp.id AND so.state = 'sale'
+                  JOIN sale_order so ON so.partner_id = cp.id AND so.id IN (%(orders)s)
                   JOIN sale_order_line sol ON sol.order_id = so.id
                   JOIN loyalty_reward rw ON rw.id = sol.reward_id
                   JOIN loyalty_program p ON p.id = rw.program_id
@@ -85,10 +88,14 @@ class ResPartner(models.Model):
                  WHERE me.id IN %(partners)s
                    AND so.company_id IN %(companies)s
                    AND p.program_type NOT IN ('loyalty', 'ewallet', 'gift_card')
-              GROUP BY me.id, p.id
+                   -- a discount billed back on a debit note was not given
+                   AND (so.crm_promo_compliance IS NULL OR so.crm_promo_compliance != 'billed'
+                        OR NOT p.crm_payment_restricted)
+              GROUP BY me.id, p.id, so.currency_id
               ORDER BY MAX(so.date_order) DESC
                 """,
                 lang=lang,
+                orders=orders.select(),
                 partners=tuple(self.ids),
                 companies=tuple(self.env.companies.ids),
             )

@@ -110,7 +110,28 @@ class SaleOrder(models.Model):
             labels = [f"{program.name} ({program.crm_payment_label})" for program in programs]
             order.crm_promo_label = format_list(self.env, labels) if labels else False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._crm_check_compliance_values(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._crm_check_compliance_values(vals)
+        res = super().write(vals)
+        # the promotions that hold depend on the intended payment method (which follows the
+        # customer) and the sales team: a change re-evaluates them (rewards no longer allowed
+        # are removed)
+        if {"preferred_payment_method_line_id", "team_id", "partner_id"} & set(vals):
+            for order in self.filtered(lambda order: order.state in ("draft", "sent")):
+                if order.order_line.reward_id:
+                    order._update_programs_and_rewards()
+        return res
+
+    def _crm_check_compliance_values(self, vals):
+        """The methods an order's promotions required and its compliance are written by its
+        confirmation, its payment and the accountant's decision only, never by a client
+        (create, copy and write alike)."""
         if COMPLIANCE_FIELDS & set(vals) and not in_engine(self.env):
             raise UserError(
                 self.env._(
@@ -118,14 +139,6 @@ class SaleOrder(models.Model):
                     "set by its confirmation, its payment and the accountant's decision only."
                 )
             )
-        res = super().write(vals)
-        # the promotions that hold depend on the intended payment method and the sales team:
-        # a change of either re-evaluates them (rewards no longer allowed are removed)
-        if {"preferred_payment_method_line_id", "team_id"} & set(vals):
-            for order in self.filtered(lambda order: order.state in ("draft", "sent")):
-                if order.order_line.reward_id:
-                    order._update_programs_and_rewards()
-        return res
 
     def _crm_intended_payment_methods(self):
         """(journal payment methods, online payment methods) the order is to be paid with:
@@ -200,18 +213,26 @@ class SaleOrder(models.Model):
             lambda line: line.reward_id.program_id.crm_payment_restricted
         )
 
+    def _crm_required_payment(self):
+        """(journal methods, online methods) the order's promotions require: those kept at
+        confirmation, and those of a promotion added to the confirmed order since."""
+        self.ensure_one()
+        programs = self._crm_promotion_lines().reward_id.program_id
+        return (
+            self.crm_required_payment_line_ids | programs.crm_payment_method_line_ids,
+            self.crm_required_payment_method_ids | programs.crm_payment_method_ids,
+        )
+
     def _crm_check_promotion_payment(self, invoice):
         """Called when ``invoice`` of these confirmed orders is paid: an order whose promotions
-        required payment methods and that was paid otherwise is flagged, never silently."""
-        for order in self.filtered(
-            lambda order: (
-                (order.crm_required_payment_line_ids or order.crm_required_payment_method_ids)
-                and not order.crm_promo_compliance
-            )
-        ):
-            other = invoice._crm_payments_not_in(
-                order.crm_required_payment_line_ids, order.crm_required_payment_method_ids
-            )
+        required payment methods, and whose invoice that carries their discount was paid
+        otherwise (any part of it), is flagged, never silently."""
+        invoiced = invoice.invoice_line_ids.sale_line_ids
+        for order in self.filtered(lambda order: not order.crm_promo_compliance):
+            lines, methods = order._crm_required_payment()
+            if not (lines or methods) or not (invoiced & order._crm_promotion_lines()):
+                continue
+            other = invoice._crm_payments_not_in(lines, methods)
             if other:
                 order._crm_flag_promotion(invoice, other)
 
@@ -220,7 +241,7 @@ class SaleOrder(models.Model):
         promotion's configured action."""
         self.ensure_one()
         lines = self._crm_promotion_lines()
-        difference = -sum(lines.mapped("price_total"))
+        difference = sum(self._crm_promotion_value(line) for line in lines)
         programs = lines.reward_id.program_id
         action = (
             "debit_note" if "debit_note" in programs.mapped("crm_compliance_action") else "accept"
@@ -268,12 +289,27 @@ class SaleOrder(models.Model):
         )
         return (advisers.sorted("id")[:1] or self.user_id or self.env.user).sudo(False)
 
-    def _crm_bill_promotion_difference(self):
-        """A draft debit note on the flagged invoice for the discount of the promotions the
-        payment did not entitle the customer to (the accountant checks and posts it)."""
+    def _crm_promotion_value(self, line):
+        """What a reward line of a promotion gave, taxes included: its discount, or the price
+        of the gift (a free product is its price less a 100 % discount)."""
+        if line.reward_id.reward_type == "product":
+            return line.tax_ids.compute_all(
+                line.price_unit, line.currency_id, line.product_uom_qty, line.product_id
+            )["total_included"]
+        return -line.price_total
+
+    def _crm_bill_promotion_difference(self, automatic=False):
+        """A draft debit note on the flagged invoice for what the promotions the payment did
+        not entitle the customer to gave (the accountant checks and posts it). ``automatic``
+        (the scheduled action): only the promotions whose action is to bill; the others wait
+        for the accountant's decision."""
         self.ensure_one()
         invoice = self.crm_promo_invoice_id
         lines = self._crm_promotion_lines()
+        if automatic:
+            lines = lines.filtered(
+                lambda line: line.reward_id.program_id.crm_compliance_action == "debit_note"
+            )
         debit_note = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",
@@ -298,7 +334,11 @@ class SaleOrder(models.Model):
                                 paid=self.crm_promo_paid_with,
                             ),
                             "quantity": line.product_uom_qty,
-                            "price_unit": -line.price_unit,
+                            # a gift is billed at its price, a discount by its amount
+                            "price_unit": abs(line.price_unit),
+                            "discount": 0.0
+                            if line.reward_id.reward_type == "product"
+                            else line.discount,
                             "tax_ids": [Command.set(line.tax_ids.ids)],
                         }
                     )
@@ -319,6 +359,13 @@ class SaleOrder(models.Model):
             raise UserError(
                 self.env._(
                     "Only orders flagged as paid with another method wait for this decision."
+                )
+            )
+        if self.filtered(lambda order: order.user_id == self.env.user):
+            raise AccessError(
+                self.env._(
+                    "The salesperson of an order does not decide on its own promotion: "
+                    "another accountant does."
                 )
             )
 
@@ -346,6 +393,8 @@ class SaleOrder(models.Model):
 
     def action_crm_bill_promotion_difference(self):
         """The accountant bills the difference on a draft debit note."""
+        if not self:
+            return False
         self._crm_check_compliance_access()
         debit_notes = self.env["account.move"]
         with ledger_scope(self.env, ENGINE):

@@ -44,6 +44,7 @@ class CrmLoyaltyContribution(models.Model):
             "product_uom_qty",
         ],
         "loyalty.reward": ["program_id", "reward_type"],
+        "loyalty.program": ["program_type"],
         "crm.customer.metric": ["segment_id"],
     }
 
@@ -88,7 +89,10 @@ class CrmLoyaltyContribution(models.Model):
                          UNION ALL
                         SELECT rw.program_id, sol.order_id, 1
                           FROM sale_order_line sol
-                          JOIN loyalty_reward rw ON rw.id = sol.reward_id) t
+                          JOIN loyalty_reward rw ON rw.id = sol.reward_id
+                          JOIN loyalty_program lp ON lp.id = rw.program_id
+                         -- gift cards and eWallets are a way of paying, not a reward
+                         WHERE lp.program_type NOT IN ('gift_card', 'ewallet')) t
               GROUP BY program_id, order_id
             ), orders AS (
                 SELECT t.program_id, MIN(t.rank) AS rank, so.id AS order_id, so.company_id,

@@ -1,3 +1,4 @@
+from odoo.fields import Command
 from odoo.tests import TransactionCase
 from odoo.tests import new_test_user
 
@@ -12,6 +13,66 @@ FORGED_CONTEXT = {
     "crm_loyalty_source_type": "expiry",
     "active_test": False,
 }
+
+
+def card_promotion_values(name, product, method_lines, percent=10):
+    """A promotion of ``percent`` % off orders with ``product`` that holds only when paying
+    with one of the journal payment methods ``method_lines`` (the store's card)."""
+    return {
+        "name": name,
+        "program_type": "promotion",
+        "trigger": "auto",
+        "applies_on": "current",
+        "crm_payment_method_line_ids": [Command.set(method_lines.ids)],
+        "rule_ids": [
+            Command.clear(),
+            Command.create(
+                {
+                    "product_ids": [Command.set(product.ids)],
+                    "reward_point_mode": "order",
+                    "reward_point_amount": 1,
+                }
+            ),
+        ],
+        "reward_ids": [
+            Command.clear(),
+            Command.create(
+                {
+                    "reward_type": "discount",
+                    "discount_mode": "percent",
+                    "discount": percent,
+                    "discount_applicability": "order",
+                    "required_points": 1,
+                }
+            ),
+        ],
+    }
+
+
+def gift_program_values(name, product, gift):
+    """Gift with purchase: one ``gift`` free with each ``product`` (Odoo's free product)."""
+    return {
+        "name": name,
+        "program_type": "buy_x_get_y",
+        "trigger": "auto",
+        "applies_on": "current",
+        "rule_ids": [
+            Command.clear(),
+            Command.create(
+                {
+                    "product_ids": [Command.set(product.ids)],
+                    "reward_point_mode": "unit",
+                    "reward_point_amount": 1,
+                }
+            ),
+        ],
+        "reward_ids": [
+            Command.clear(),
+            Command.create(
+                {"reward_type": "product", "reward_product_id": gift.id, "required_points": 1}
+            ),
+        ],
+    }
 
 
 class LoyaltyLedgerCase(TransactionCase):

@@ -7,6 +7,9 @@ from odoo.tests import new_test_user
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 
+from .common import card_promotion_values
+from .common import gift_program_values
+
 
 @tagged("post_install", "-at_install")
 class TestPromotionPayment(HttpCase):
@@ -66,64 +69,10 @@ class TestPromotionPayment(HttpCase):
         cls.team = cls.env["crm.team"].create({"name": "Tienda Centro"})
         cls.other_team = cls.env["crm.team"].create({"name": "Ventas empresas"})
         cls.promo = cls.env["loyalty.program"].create(
-            {
-                "name": "10% con Tarjeta Test",
-                "program_type": "promotion",
-                "trigger": "auto",
-                "applies_on": "current",
-                "crm_payment_method_line_ids": [Command.set(cls.card_line.ids)],
-                "rule_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "product_ids": [Command.set(cls.cooker.ids)],
-                            "reward_point_mode": "order",
-                            "reward_point_amount": 1,
-                        }
-                    ),
-                ],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount_mode": "percent",
-                            "discount": 10,
-                            "discount_applicability": "order",
-                            "required_points": 1,
-                        }
-                    ),
-                ],
-            }
+            card_promotion_values("10% con Tarjeta Test", cls.cooker, cls.card_line)
         )
         cls.gift = cls.env["loyalty.program"].create(
-            {
-                "name": "Ollas de regalo test",
-                "program_type": "buy_x_get_y",
-                "trigger": "auto",
-                "applies_on": "current",
-                "active": False,
-                "rule_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "product_ids": [Command.set(cls.cooker.ids)],
-                            "reward_point_mode": "unit",
-                            "reward_point_amount": 1,
-                        }
-                    ),
-                ],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "reward_type": "product",
-                            "reward_product_id": cls.pans.id,
-                            "required_points": 1,
-                        }
-                    ),
-                ],
-            }
+            dict(gift_program_values("Ollas de regalo test", cls.cooker, cls.pans), active=False)
         )
         cls.customer = cls.env["res.partner"].create(
             {"name": "Catalina Test Muñoz", "email": "catalina.test@example.com"}
@@ -357,6 +306,85 @@ class TestPromotionPayment(HttpCase):
         self.assertEqual(self._discount(self._quotation(self.cash_line)), 10_000)
         self.assertFalse(self._quotation(self.card_line).order_line.reward_id)
 
+    def test_nobody_creates_an_order_already_decided(self):
+        kind, message = self._rpc_error(
+            "promo_sales",
+            "sale.order",
+            "create",
+            [{"partner_id": self.customer.id, "crm_promo_compliance": "accepted"}],
+        )
+        self.assertEqual(kind, "odoo.exceptions.UserError")
+        self.assertIn("accountant's decision only", message)
+        order = self._quotation(self.card_line)
+        with self.assertRaises(UserError):
+            order.copy({"crm_promo_compliance": "accepted"})
+        with self.assertRaises(UserError):
+            self.env["account.move"].create(
+                {"move_type": "out_invoice", "crm_promo_compliance": "accepted"}
+            )
+
+    def test_a_promotion_added_after_confirmation_is_checked_too(self):
+        order = self._quotation(self.cash_line)
+        order.action_confirm()
+        self.assertFalse(order.crm_required_payment_line_ids)
+        # the confirmed order is switched to the card and the promotion claimed on it
+        order.with_user(self.salesperson).write(
+            {"preferred_payment_method_line_id": self.card_line.id}
+        )
+        order.with_user(self.salesperson).action_open_reward_wizard()
+        self.assertEqual(self._discount(order), 10_000)
+        self._invoice_and_pay(order, self.cash_line)
+        self.assertEqual(order.crm_promo_compliance, "flagged")
+
+    def test_a_gift_that_requires_the_card_is_billed_at_its_price(self):
+        self.promo.active = False
+        self.gift.write(
+            {"active": True, "crm_payment_method_line_ids": [Command.set(self.card_line.ids)]}
+        )
+        order = self._quotation(self.card_line)
+        self.assertEqual(order.order_line.filtered("reward_id").product_id, self.pans)
+        order.action_confirm()
+        self._invoice_and_pay(order, self.cash_line)
+        self.assertEqual(order.crm_promo_difference, 20_000)
+        self.env["crm.loyalty.scheduler"]._bill_promotion_differences()
+        self.assertEqual(order.crm_promo_debit_note_id.amount_total, 20_000)
+
+    def test_points_programs_cannot_require_a_payment_method(self):
+        points = self.env["loyalty.program"].create(
+            {"name": "Puntos test medio de pago", "program_type": "loyalty"}
+        )
+        with self.assertRaises(ValidationError) as caught:
+            points.with_user(self.sales_manager).write(
+                {"crm_payment_method_line_ids": [Command.set(self.card_line.ids)]}
+            )
+        self.assertIn("points, eWallet or gift card", str(caught.exception))
+        self.assertFalse(points.crm_payment_method_line_ids)
+
+    def test_the_salesperson_of_the_order_does_not_accept_its_difference(self):
+        self.promo.crm_compliance_action = "accept"
+        self.salesperson.group_ids |= self.env.ref("account.group_account_invoice")
+        order = self._quotation(self.card_line)
+        order.action_confirm()
+        self._invoice_and_pay(order, self.cash_line)
+        with self.assertRaises(AccessError):
+            order.with_user(self.salesperson).action_crm_accept_promotion_difference()
+        self.assertEqual(order.crm_promo_compliance, "flagged")
+
+    def test_a_cancelled_debit_note_puts_the_order_back_to_the_accountant(self):
+        order = self._quotation(self.card_line)
+        order.action_confirm()
+        invoice = self._invoice_and_pay(order, self.cash_line)
+        self.env["crm.loyalty.scheduler"]._bill_promotion_differences()
+        debit_note = order.crm_promo_debit_note_id
+        debit_note.with_user(self.accountant).button_cancel()
+        self.assertEqual(order.crm_promo_compliance, "flagged")
+        self.assertEqual(invoice.crm_promo_compliance, "flagged")
+        self.assertFalse(order.crm_promo_debit_note_id)
+        # and the scheduled action does not bill it again by itself
+        self.assertFalse(self.env["crm.loyalty.scheduler"]._bill_promotion_differences())
+        order.with_user(self.accountant).action_crm_accept_promotion_difference()
+        self.assertEqual(order.crm_promo_compliance, "accepted")
+
     # ------------------------------------------------------------- bad input
 
     def test_bad_conditions_are_refused_and_nothing_is_saved(self):
@@ -505,35 +533,7 @@ class TestPromotionPaymentTour(HttpCase):
             }
         )
         self.env["loyalty.program"].create(
-            {
-                "name": "10% con Tarjeta Tour",
-                "program_type": "promotion",
-                "trigger": "auto",
-                "applies_on": "current",
-                "crm_payment_method_line_ids": [Command.set(card_line.ids)],
-                "rule_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "product_ids": [Command.set(cooker.ids)],
-                            "reward_point_mode": "order",
-                            "reward_point_amount": 1,
-                        }
-                    ),
-                ],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "reward_type": "discount",
-                            "discount_mode": "percent",
-                            "discount": 10,
-                            "discount_applicability": "order",
-                            "required_points": 1,
-                        }
-                    ),
-                ],
-            }
+            card_promotion_values("10% con Tarjeta Tour", cooker, card_line)
         )
         salesperson = new_test_user(
             self.env, login="promo_tour_sales", groups="sales_team.group_sale_salesman"

@@ -4,6 +4,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.tools.i18n import format_list
+from odoo.tools.misc import formatLang
 
 
 class SaleOrder(models.Model):
@@ -41,12 +42,13 @@ class SaleOrder(models.Model):
                     line.product_uom_qty, line.product_id.uom_id
                 )
             products = gifts.product_id.with_context(warehouse_id=order.warehouse_id.id)
+            precision = 0 if all(float(q).is_integer() for q in needed.values()) else 2
             short = [
                 self.env._(
                     "%(product)s (%(free)s available, %(needed)s needed)",
                     product=product.display_name,
-                    free=f"{product.free_qty:g}",
-                    needed=f"{needed[product]:g}",
+                    free=formatLang(self.env, product.free_qty, digits=precision),
+                    needed=formatLang(self.env, needed[product], digits=precision),
                 )
                 for product in products
                 if product.free_qty < needed[product]

@@ -3,6 +3,8 @@ from odoo.tests import TransactionCase
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 
+from odoo.addons.crm_loyalty.tests.common import gift_program_values
+
 
 @tagged("post_install", "-at_install")
 class TestGiftStock(TransactionCase):
@@ -23,32 +25,7 @@ class TestGiftStock(TransactionCase):
             }
         )
         cls.env["loyalty.program"].create(
-            {
-                "name": "Ollas de regalo stock test",
-                "program_type": "buy_x_get_y",
-                "trigger": "auto",
-                "applies_on": "current",
-                "rule_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "product_ids": [Command.set(cls.cooker.ids)],
-                            "reward_point_mode": "unit",
-                            "reward_point_amount": 1,
-                        }
-                    ),
-                ],
-                "reward_ids": [
-                    Command.clear(),
-                    Command.create(
-                        {
-                            "reward_type": "product",
-                            "reward_product_id": cls.pans.id,
-                            "required_points": 1,
-                        }
-                    ),
-                ],
-            }
+            gift_program_values("Ollas de regalo stock test", cls.cooker, cls.pans)
         )
         cls.salesperson = new_test_user(
             cls.env, login="gift_stock_sales", groups="sales_team.group_sale_salesman"
