@@ -193,7 +193,9 @@ class AccountMove(models.Model):
             ):
                 continue
             names.append(
-                online.name or payment.payment_method_line_id.name or payment.journal_id.name
+                online.name
+                or payment.payment_method_line_id.display_name
+                or payment.journal_id.name
             )
         partials = self.line_ids.matched_credit_ids
         # exchange differences of a payment in another currency are not a way of paying

@@ -38,6 +38,9 @@ class LoyaltyCard(models.Model):
         related="program_id.name",
         string="Program Name",
         store=True,
+        # stored once, in the language the program was named in (Odoo cannot keep a stored
+        # related field translated in every language)
+        translate=False,
         help="The program's name stored on the card: the customer's 360 page lists the cards "
         "without reading their programs.",
     )

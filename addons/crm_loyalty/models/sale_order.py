@@ -107,7 +107,12 @@ class SaleOrder(models.Model):
     def _compute_crm_promo_label(self):
         for order in self:
             programs = order.order_line.reward_id.program_id.filtered("crm_payment_restricted")
-            labels = [f"{program.name} ({program.crm_payment_label})" for program in programs]
+            labels = [
+                program.name
+                if program.crm_payment_label.casefold() in program.name.casefold()
+                else f"{program.name} ({program.crm_payment_label})"
+                for program in programs
+            ]
             order.crm_promo_label = format_list(self.env, labels) if labels else False
 
     @api.model_create_multi

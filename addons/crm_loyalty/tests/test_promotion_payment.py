@@ -162,7 +162,9 @@ class TestPromotionPayment(HttpCase):
     def test_the_card_promotion_is_offered_only_when_paying_with_the_card(self):
         with_card = self._quotation(self.card_line)
         self.assertEqual(self._discount(with_card), 10_000)
-        self.assertIn("Tarjeta Tienda Test", with_card.crm_promo_label)
+        self.assertEqual(
+            with_card.crm_promo_label, "10% con Tarjeta Test (with Tarjeta Tienda Test)"
+        )
         with_cash = self._quotation(self.cash_line)
         self.assertFalse(with_cash.order_line.reward_id)
         self.assertEqual(with_cash.amount_total, 100_000)
@@ -214,7 +216,8 @@ class TestPromotionPayment(HttpCase):
         self.assertEqual(order.crm_promo_compliance, "billed")
         self.assertEqual(invoice.crm_promo_compliance, "billed")
         self.assertEqual(order.crm_promo_difference, 10_000)
-        self.assertEqual(order.crm_promo_paid_with, self.cash_line.name)
+        self.assertEqual(order.crm_promo_paid_with, self.cash_line.display_name)
+        self.assertIn("Caja Test", order.crm_promo_paid_with)
         debit_note = order.crm_promo_debit_note_id
         self.assertEqual(debit_note.debit_origin_id, invoice)
         self.assertEqual(debit_note.state, "draft")
