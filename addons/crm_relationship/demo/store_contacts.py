@@ -40,7 +40,6 @@ class CrmRelationshipDemo(models.AbstractModel):
         """Interactions over the 24 months of the story, consent choices and birthdays."""
         company = self.env["res.company"].browse(company_id)
         env = self._demo_env(company)
-        env = env(context=dict(env.context, crm_interaction_no_chatter=True))
         today = fields.Date.context_today(self)
         rng = random.Random(SEED + 7)
         metrics = env["crm.customer.metric"].search(
@@ -72,7 +71,7 @@ class CrmRelationshipDemo(models.AbstractModel):
                         "user_id": rng.choice(users).id,
                     }
                 )
-        env["crm.interaction"].create(vals_list)
+        env["crm.interaction"]._create_without_chatter_note(vals_list)
         for key, (channel, source) in OPT_OUTS.items():
             partner = env.ref(f"crm_relationship.res_partner_andina_{key}_demo", False)
             if partner:

@@ -1,3 +1,5 @@
+import weakref
+
 from markupsafe import Markup
 
 from odoo import api
@@ -16,6 +18,10 @@ CHANNELS = [
     ("other", "Other"),
 ]
 DIRECTIONS = [("inbound", "Inbound"), ("outbound", "Outbound")]
+# Cursors on which server code creates interactions without a note in the customer's chatter
+# (the demo, the campaign bridge, bulk test data): set by _create_without_chatter_note, never
+# by a context key, which any browser or JSON-RPC caller could send.
+_WITHOUT_CHATTER_NOTE = weakref.WeakKeyDictionary()
 OUTCOMES = [
     ("resolved", "Resolved"),
     ("follow_up", "Follow-up"),
@@ -192,12 +198,22 @@ class CrmInteraction(models.Model):
             (self.partner_id | self.contact_id).check_access("read")
         return result
 
+    @api.model
+    def _create_without_chatter_note(self, vals_list):
+        """Create interactions, with the same checks as ``create``, but no note in the
+        customers' chatter: for server code logging in bulk (the demo, campaign sends and
+        replies, which the mailing itself already shows)."""
+        cr = self.env.cr
+        _WITHOUT_CHATTER_NOTE[cr] = _WITHOUT_CHATTER_NOTE.get(cr, 0) + 1
+        try:
+            return self.create(vals_list)
+        finally:
+            _WITHOUT_CHATTER_NOTE[cr] -= 1
+
     def _post_in_customer_chatter(self):
-        """A line in each customer's chatter saying what was logged (switched off by the
-        context key `crm_interaction_no_chatter`, for imports, the demo and the campaign
-        bridge). The key only drops this note: the interaction itself is created, after the
-        same access checks, whatever the context says."""
-        if self.env.context.get("crm_interaction_no_chatter"):
+        """A line in each customer's chatter saying what was logged (not for the interactions
+        created through _create_without_chatter_note)."""
+        if _WITHOUT_CHATTER_NOTE.get(self.env.cr):
             return
         channels = dict(self._fields["channel"]._description_selection(self.env))
         directions = dict(self._fields["direction"]._description_selection(self.env))

@@ -420,6 +420,8 @@ class ResPartner(models.Model):
             "default_channel": "phone",
             "default_direction": "outbound",
         }
+        # defaults only: whatever a client sends as defaults, create() normalises the customer
+        # and the contact and checks that the user may read both
         if self != self.commercial_partner_id:
             context["default_contact_id"] = self.id
         return {

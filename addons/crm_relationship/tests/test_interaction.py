@@ -91,6 +91,22 @@ class TestInteraction(TransactionCase):
         self.assertEqual(self.contact.with_user(self.salesman).crm_interaction_count, 1)
         self.assertEqual(self.customer.with_user(self.salesman).crm_interaction_count, 1)
 
+    def test_no_context_key_drops_the_chatter_note(self):
+        # the key the suite once read: a client sending it still leaves the note
+        Interaction = self.Interaction.with_user(self.salesman).with_context(
+            crm_interaction_no_chatter=True
+        )
+        Interaction.create({"partner_id": self.customer.id, "subject": "Llamada con clave"})
+        self.assertTrue(
+            any("Llamada con clave" in body for body in self._chatter_bodies(self.customer))
+        )
+        self.Interaction._create_without_chatter_note(
+            [{"partner_id": self.customer.id, "subject": "Carga masiva"}]
+        )
+        self.assertFalse(
+            any("Carga masiva" in body for body in self._chatter_bodies(self.customer))
+        )
+
     def test_a_contact_given_as_customer_becomes_the_contact_person(self):
         interaction = self.Interaction.create({"partner_id": self.contact.id, "channel": "visit"})
         self.assertEqual(interaction.partner_id, self.customer)
@@ -295,9 +311,8 @@ class TestInteraction(TransactionCase):
 
     # ------------------------------------------------------------------ 360 page
     def test_the_360_page_lists_the_last_interactions_and_the_preferred_channel(self):
-        Interaction = self.Interaction.with_context(crm_interaction_no_chatter=True)
         for day in range(1, 13):
-            Interaction.create(
+            self.Interaction._create_without_chatter_note(
                 {
                     "partner_id": self.customer.id,
                     "channel": "email" if day % 3 else "phone",
@@ -403,7 +418,7 @@ class TestInteraction360Queries(TransactionCase):
         cls.big = Partner.create({"name": "Gran Tienda Test", "is_company": True})
         cls.small = Partner.create({"name": "Pequeña Tienda Test", "is_company": True})
         channels = ("phone", "email", "visit", "web")
-        cls.env["crm.interaction"].with_context(crm_interaction_no_chatter=True).create(
+        cls.env["crm.interaction"]._create_without_chatter_note(
             [
                 {
                     "partner_id": cls.big.id,

@@ -88,7 +88,7 @@ class CrmInteraction(models.Model):
         already logged are skipped)."""
         # sudo: logging is the system's, run by whoever sends (the mail queue, a marketing
         # user); like the logging of chatter messages it only mirrors what was sent.
-        Interaction = self.sudo().with_context(crm_interaction_no_chatter=True)
+        Interaction = self.sudo()
         traces = traces.sudo()
         logged = Interaction.search(
             [("mailing_trace_id", "in", traces.ids), ("direction", "=", "outbound")]
@@ -102,7 +102,7 @@ class CrmInteraction(models.Model):
             }
             for trace, values in self._campaign_values(traces - logged).items()
         ]
-        return Interaction.create(vals_list)
+        return Interaction._create_without_chatter_note(vals_list)
 
     @api.model
     def _log_campaign_replies(self, traces, message_id):
@@ -112,7 +112,7 @@ class CrmInteraction(models.Model):
         its first reply; later replies are logged as the e-mails they are."""
         # sudo: called by the mail gateway, which marked these traces replied itself; see
         # _log_campaign_sends
-        Interaction = self.sudo().with_context(crm_interaction_no_chatter=True)
+        Interaction = self.sudo()
         traces = traces.sudo().filtered(lambda t: t.trace_status == "reply" and not t.is_test_trace)
         if not traces:
             return Interaction
@@ -137,7 +137,7 @@ class CrmInteraction(models.Model):
                 result |= same
                 continue
             unlogged = messages - posted.mail_message_id - result.mail_message_id
-            result |= Interaction.create(
+            result |= Interaction._create_without_chatter_note(
                 {
                     **values,
                     "direction": "inbound",
