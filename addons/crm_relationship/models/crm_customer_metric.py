@@ -8,24 +8,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import local_settings
-
-# PostgreSQL settings for the statement computing the metrics, each kept because a measure
-# showed it (100,000-customer data set, full refresh of 86,897 customers by
-# scripts/bench/bench_relationship.py, as a ratio to its plain SQL pass: median of 6 runs
-# taking turns, on a shared 2-core machine).
-REFRESH_SETTINGS = {
-    # JIT compiles the statement's expressions in 0.76 s (EXPLAIN ANALYZE: 175 functions, the
-    # statement itself runs 2-4 s), and in 0.72 s for a cron batch of 5,000 customers that
-    # takes 1.7 s. Full refresh 2.62 x off, 2.74 x on.
-    "jit": "off",
-    # The default costs plan the orders part without parallel workers and join the parts by
-    # sorting them; these give every part a parallel scan. Full refresh 2.62 x with, 2.95 x
-    # without.
-    "parallel_setup_cost": "100",
-    "parallel_tuple_cost": "0.01",
-    # enable_hashagg = off, set before, is gone: the plan is the same without it (the parts'
-    # aggregates need sorted rows anyway: mode(), count(DISTINCT)), 2.62 x either way.
-}
+from .crm_customer_facts import SCAN_SETTINGS
 
 # Partners refreshed per statement by the cron: big enough to stay set-based, small enough to
 # commit often and resume after an interruption (the cron workers' plan claims as many).
@@ -166,14 +149,15 @@ class CrmCustomerMetric(models.Model):
         )
 
     @api.model
-    def _complete_refresh_rows(self, as_of=None):
-        """Hook: add to the rows of the temporary table crm_customer_metric_refresh (one per
-        refreshed customer, with its facts) the columns of `_metric_columns` that are not facts
-        but computed over them, before the rows are written."""
+    def _refresh_query(self, company_ids, partner_ids=None, as_of=None):
+        """SQL: the rows the refresh writes, the columns of `_metric_columns` in their order:
+        the facts of `_metric_sql`. Extensions wrap it to add the columns they compute over
+        the facts (alias them as they like: the rows are read by position)."""
+        return self._metric_sql(company_ids, partner_ids, as_of)
 
     @api.model
     def _metric_columns(self):
-        """Columns filled by `_metric_sql`, in its order (hook for extensions)."""
+        """Columns filled by `_refresh_query`, in its order (hook for extensions)."""
         return [
             "partner_id",
             "company_id",
@@ -218,16 +202,16 @@ class CrmCustomerMetric(models.Model):
         # Compute first into a temporary table: unlike INSERT ... SELECT, CREATE TABLE AS may
         # run in parallel workers.
         self.env.execute_query(SQL("DROP TABLE IF EXISTS crm_customer_metric_refresh"))
-        with local_settings(self.env.cr, REFRESH_SETTINGS):
+        with local_settings(self.env.cr, SCAN_SETTINGS):
             self.env.execute_query(
                 SQL(
-                    "CREATE TEMPORARY TABLE crm_customer_metric_refresh AS %s",
-                    self._metric_sql(company_ids, partner_ids, as_of),
+                    "CREATE TEMPORARY TABLE crm_customer_metric_refresh (%s) AS %s",
+                    SQL(", ").join(SQL.identifier(c) for c in columns),
+                    self._refresh_query(company_ids, partner_ids, as_of),
                 )
             )
         if partner_ids is None:
             self._add_rows_without_documents(company_ids, as_of)
-        self._complete_refresh_rows(as_of)
         # Then write it: existing rows by one joined UPDATE (cheaper than an upsert probing the
         # unique index row by row), new ones by an insert that tolerates a concurrent refresh.
         now = SQL("now() AT TIME ZONE 'UTC'")
@@ -297,7 +281,7 @@ class CrmCustomerMetric(models.Model):
             self.env.execute_query(
                 SQL(
                     "INSERT INTO crm_customer_metric_refresh %s",
-                    self._metric_sql([company_id], partner_ids, as_of),
+                    self._refresh_query([company_id], partner_ids, as_of),
                 )
             )
 
