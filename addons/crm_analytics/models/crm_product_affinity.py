@@ -5,6 +5,9 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from odoo.addons.crm_relationship.models.crm_customer_facts import SCAN_SETTINGS
+from odoo.addons.crm_relationship.tools import local_settings
+
 from .crm_affinity_mixin import sorted_unique
 from .crm_customer_score import packed_query
 from .crm_customer_score import unpack_columns
@@ -167,7 +170,10 @@ class CrmProductAffinity(models.Model):
             lines,
             products.tolist(),
         )
-        columns = unpack_columns(self.env.execute_query(packed_query(query, packed))[0], packed)
+        # SCAN_SETTINGS: every order line of the customers, read in parallel
+        with local_settings(self.env.cr, SCAN_SETTINGS):
+            rows = self.env.execute_query(packed_query(query, packed))
+        columns = unpack_columns(rows[0], packed)
         return sorted_unique(columns["partner_id"] << PAIR_SHIFT | columns["product_id"])
 
     @api.model

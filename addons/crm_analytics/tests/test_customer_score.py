@@ -1,15 +1,19 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import numpy as np
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.models import crm_analytics_scheduler
+from odoo.addons.crm_analytics.models.crm_customer_score import RFM_SEGMENTS
+from odoo.addons.crm_analytics.models.crm_customer_score import copy_columns
 
 from .common import TODAY
 from .common import CrmAnalyticsCase
@@ -107,6 +111,43 @@ class TestCustomerScore(CrmAnalyticsCase):
         self.assertEqual({s.partner_id.id: s.id for s in after if s.partner_id != newcomer}, ids)
         self.assertEqual(self._score_of(newcomer).order_count, 1)
 
+    def test_stored_scores_are_the_model_s_values(self):
+        # the scores travel to PostgreSQL in binary (copy_columns): what is stored is what
+        # the model computed, float for float, with the codes and selections spelled out
+        model = self._refresh()
+        score = self.env["crm.customer.score"]
+        data = score._summary_arrays(
+            self.env.execute_query(
+                score._summary_query(self.company, model.date_from, model.date_to)
+            ),
+            model.date_to,
+        )
+        purchase = model._purchase_fit()
+        p_alive = clv.probability_alive(purchase, data["x"], data["t_x"], data["T"])
+        r, f, m = score._rfm_scores(data, model.rfm_bounds)
+        for i, partner_id in enumerate(data["partner_id"].tolist()):
+            stored = self._score_of(self.env["res.partner"].browse(partner_id))
+            self.assertEqual(stored.p_alive, p_alive[i])
+            self.assertEqual(stored.rfm_code, f"{r[i]}{f[i]}{m[i]}")
+            self.assertEqual((stored.r_score, stored.f_score, stored.m_score), (r[i], f[i], m[i]))
+            self.assertIn(stored.rfm_segment, dict(RFM_SEGMENTS))
+            self.assertIn(stored.clv_basis, ("margin", "revenue"))
+        self.assertEqual(
+            set(score.search([("company_id", "=", self.company.id)]).mapped("churn_band"))
+            - {"low", "medium", "high"},
+            set(),
+        )
+
+    def test_copy_columns_carries_values_exactly(self):
+        values = {
+            "n": ("int", np.array([-(2**31), -1, 0, 7, 2**31 - 1])),
+            "x": ("float", np.array([0.1, -1e-300, 1e300, 2.0 / 3.0, -0.0])),
+        }
+        copy_columns(self.env.cr, "crm_test_copy", values)
+        rows = self.env.execute_query(SQL("SELECT n, x FROM crm_test_copy"))
+        self.assertEqual([n for n, _x in rows], values["n"][1].tolist())
+        self.assertEqual([x for _n, x in rows], values["x"][1].tolist())
+
     def test_margin_is_the_clv_basis_when_costs_are_known(self):
         self._refresh()
         self.assertEqual(self._score_of(self.customers[0]).clv_basis, "margin")
@@ -178,8 +219,6 @@ class TestCustomerScore(CrmAnalyticsCase):
 
 
 def test_rfm_segment_map_covers_every_cell():
-    import numpy as np
-
     from odoo.addons.crm_analytics.models.crm_customer_score import rfm_segment
 
     r, fm = np.meshgrid(np.arange(1, 6), np.arange(1, 6))
