@@ -25,6 +25,15 @@ class TestCustomerScore(CrmAnalyticsCase):
     def _refresh(self):
         return self.env["crm.analytics.scheduler"]._refresh_company(self.company)
 
+    def _summary_of(self, model):
+        """The summary arrays of the customers in ``model``'s window, as the scoring reads
+        them."""
+        score = self.env["crm.customer.score"]
+        rows = self.env.execute_query(
+            score._summary_query(self.company, model.date_from, model.date_to)
+        )
+        return score._summary_arrays(rows, model.date_to)
+
     def test_refresh_scores_every_customer_once(self):
         model = self._refresh()
         scores = self.env["crm.customer.score"].search([("company_id", "=", self.company.id)])
@@ -73,13 +82,7 @@ class TestCustomerScore(CrmAnalyticsCase):
             ]
         )
         model = self._refresh()
-        score = self.env["crm.customer.score"]
-        data = score._summary_arrays(
-            self.env.execute_query(
-                score._summary_query(self.company, model.date_from, model.date_to)
-            ),
-            model.date_to,
-        )
+        data = self._summary_of(model)
         i = data["partner_id"].tolist().index(customer.id)
         self.assertEqual(data["partner_id"].tolist(), sorted(data["partner_id"].tolist()))
         self.assertEqual((data["x"][i], data["orders"][i]), (1, 3))
@@ -116,12 +119,7 @@ class TestCustomerScore(CrmAnalyticsCase):
         # the model computed, float for float, with the codes and selections spelled out
         model = self._refresh()
         score = self.env["crm.customer.score"]
-        data = score._summary_arrays(
-            self.env.execute_query(
-                score._summary_query(self.company, model.date_from, model.date_to)
-            ),
-            model.date_to,
-        )
+        data = self._summary_of(model)
         purchase = model._purchase_fit()
         p_alive = clv.probability_alive(purchase, data["x"], data["t_x"], data["T"])
         r, f, m = score._rfm_scores(data, model.rfm_bounds)
