@@ -59,7 +59,7 @@ class CrmCreditDecision(models.Model):
                       FROM crm_customer_metric m
                       JOIN res_company c ON c.id = m.company_id
                  LEFT JOIN crm_credit_decision last ON last.id = m.credit_decision_id
-                     WHERE m.id IN (SELECT unnest(%(ids)s::int[])) AND m.credit_decision IS NOT NULL
+                     WHERE m.id = ANY(%(ids)s::int[]) AND m.credit_decision IS NOT NULL
                        AND (last.id IS NULL
                             OR last.decision <> m.credit_decision
                             OR (last.suggested_limit <> m.credit_limit_suggested
@@ -85,7 +85,9 @@ class CrmCreditDecision(models.Model):
                  WHERE m.partner_id = r.partner_id AND m.company_id = r.company_id
              RETURNING r.partner_id, r.company_id, r.limit_applied, r.applied_limit
                 """,
-                ids=metrics.ids,
+                # = ANY of an array (hashed by PostgreSQL) and its text: IN (SELECT unnest())
+                # probed the metrics one by one, 0.5 s for the benchmark's 86,897 customers
+                ids="{%s}" % ",".join(map(str, metrics.ids)),
                 as_of=as_of,
                 uid=self.env.uid,
             )

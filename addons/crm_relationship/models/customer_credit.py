@@ -15,7 +15,7 @@ from .crm_customer_facts import Fact
 #   rejections     up to 10: 5 per rejected (bounced, returned) payment
 #   newness        up to 10: a relationship shorter than 12 months
 # A customer without payment history (no installment paid or due yet) has no score. Over the
-# metric ``m`` and ``k.months_known``, the months since the first order or invoice.
+# metric ``m`` and its ``months_known``, the months since the first order or invoice.
 CREDIT_SCORE_SQL = """
     GREATEST(0, ROUND(100
         - 30 * LEAST(COALESCE(m.avg_days_late, 0), 30) / 30.0
@@ -23,7 +23,7 @@ CREDIT_SCORE_SQL = """
         - 25 * LEAST(COALESCE(m.oldest_overdue_days, 0), 90) / 90.0
         - 10 * LEAST(COALESCE(m.overdue_amount, 0) / GREATEST(m.revenue_12m, 1), 1)
         - 5 * LEAST(COALESCE(m.rejected_payment_count, 0), 2)
-        - 10 * (1 - LEAST(k.months_known, 12) / 12.0)))::int
+        - 10 * (1 - LEAST(m.months_known, 12) / 12.0)))::int
 """
 
 
@@ -126,40 +126,46 @@ class CrmCustomerMetric(models.Model):
         and suggested limit (in the statement that computes the facts: updating the refresh's
         temporary table afterwards took 1.3 s more for the benchmark's 86,897 customers)."""
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        # Two levels, each fenced by OFFSET 0 so that PostgreSQL does not inline a level's
+        # columns into the next one's expressions: the score is computed once per customer,
+        # not once per use (five: 0.85 -> 0.4 s over the benchmark's 86,897 metrics).
         return SQL(
             """
-            SELECT m.*, k.months_known, k.history, s.score, d.decision,
-                   CASE WHEN d.decision = 'deny' OR s.score IS NULL THEN 0
+            SELECT v.*,
+                   CASE WHEN NOT v.history THEN 'review'
+                        WHEN v.oldest_overdue_days > c.crm_credit_max_overdue_days THEN 'deny'
+                        WHEN v.score >= c.crm_credit_grant_score THEN 'grant'
+                        WHEN v.score >= c.crm_credit_review_score THEN 'review'
+                        ELSE 'deny' END,
+                   CASE WHEN v.score IS NULL
+                          OR v.oldest_overdue_days > c.crm_credit_max_overdue_days
+                          OR v.score < c.crm_credit_review_score THEN 0
                         ELSE ROUND(LEAST(GREATEST(
-                                c.crm_credit_limit_months * m.revenue_12m
-                                / GREATEST(LEAST(k.months_known, 12), 1)
-                                * s.score / 100.0, 0),
+                                c.crm_credit_limit_months * v.revenue_12m
+                                / GREATEST(LEAST(v.months_known, 12), 1)
+                                * v.score / 100.0, 0),
                             COALESCE(NULLIF(c.crm_credit_limit_cap, 0),
                                      'Infinity'))::numeric,
                             cur.decimal_places) END
-              FROM (%(facts)s) AS m
-              JOIN res_company c ON c.id = m.company_id
+              FROM (
+                SELECT m.*, CASE WHEN m.history THEN %(score)s END AS score
+                  FROM (
+                    SELECT f.*,
+                           COALESCE((date_part('year', age(%(as_of)s, first_day))
+                                     * 12 + date_part('month', age(%(as_of)s, first_day)))::int,
+                                    0) AS months_known,
+                           f.on_time_ratio IS NOT NULL
+                               OR COALESCE(f.oldest_overdue_days, 0) > 0 AS history
+                      FROM (%(facts)s) AS f
+                     CROSS JOIN LATERAL (
+                        SELECT LEAST(f.first_order_date, f.first_invoice_date)
+                     ) AS d(first_day)
+                    OFFSET 0
+                  ) AS m
+                OFFSET 0
+              ) AS v
+              JOIN res_company c ON c.id = v.company_id
               JOIN res_currency cur ON cur.id = c.currency_id
-             CROSS JOIN LATERAL (
-                SELECT COALESCE(
-                           EXTRACT(YEAR FROM age(%(as_of)s, first.day)) * 12
-                           + EXTRACT(MONTH FROM age(%(as_of)s, first.day)), 0)::int
-                           AS months_known,
-                       m.on_time_ratio IS NOT NULL
-                           OR COALESCE(m.oldest_overdue_days, 0) > 0 AS history
-                  FROM (SELECT LEAST(m.first_order_date, m.first_invoice_date) AS day) AS first
-             ) AS k
-             CROSS JOIN LATERAL (
-                SELECT CASE WHEN k.history THEN %(score)s END AS score
-             ) AS s
-             CROSS JOIN LATERAL (
-                SELECT CASE WHEN NOT k.history THEN 'review'
-                            WHEN m.oldest_overdue_days > c.crm_credit_max_overdue_days
-                                THEN 'deny'
-                            WHEN s.score >= c.crm_credit_grant_score THEN 'grant'
-                            WHEN s.score >= c.crm_credit_review_score THEN 'review'
-                            ELSE 'deny' END AS decision
-             ) AS d
             """,
             facts=super()._refresh_query(company_ids, partner_ids, as_of),
             as_of=as_of,
