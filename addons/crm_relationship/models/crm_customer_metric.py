@@ -115,8 +115,11 @@ class CrmCustomerMetric(models.Model):
 
     def init(self):
         # Every refresh rewrites the rows in place: leave room in each page so that the updates
-        # stay "HOT" (no new index entries), which halves the cost of a full refresh.
-        self.env.cr.execute(SQL("ALTER TABLE crm_customer_metric SET (fillfactor = 60)"))
+        # stay "HOT" (no new index entries), which halves the cost of a full refresh. A full
+        # refresh writes a new version of every row before the old ones can be pruned: half of
+        # each page left free holds them all (at 60 %, 37 % of the benchmark's updates were
+        # HOT). Applies to the pages written from now on.
+        self.env.cr.execute(SQL("ALTER TABLE crm_customer_metric SET (fillfactor = 50)"))
 
     # ------------------------------------------------------------------ refresh
     def _metric_sql(self, company_ids, partner_ids=None, as_of=None):
@@ -234,25 +237,28 @@ class CrmCustomerMetric(models.Model):
                 uid=self.env.uid,
             )
         )
-        inserted = self.env.execute_query(
-            SQL(
-                """INSERT INTO crm_customer_metric (%(cols)s, refreshed_at,
-                                                    create_uid, create_date, write_uid, write_date)
-                   SELECT %(cols)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM crm_customer_metric_refresh r
-                    WHERE NOT EXISTS (SELECT FROM crm_customer_metric m
-                                       WHERE m.partner_id = r.partner_id
-                                         AND m.company_id = r.company_id)
-                   ON CONFLICT (partner_id, company_id) DO UPDATE
-                      SET %(updates)s, refreshed_at = EXCLUDED.refreshed_at,
-                          write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-                   RETURNING id""",
-                cols=SQL(", ").join(SQL.identifier(c) for c in columns),
-                now=now,
-                uid=self.env.uid,
-                updates=assign_from("excluded"),
+        [(rows,)] = self.env.execute_query(SQL("SELECT count(*) FROM crm_customer_metric_refresh"))
+        inserted = []
+        if len(updated) < rows:  # the customers without metrics yet (0.1 s saved otherwise)
+            inserted = self.env.execute_query(
+                SQL(
+                    """INSERT INTO crm_customer_metric (%(cols)s, refreshed_at,
+                                                        create_uid, create_date, write_uid, write_date)
+                       SELECT %(cols)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                         FROM crm_customer_metric_refresh r
+                        WHERE NOT EXISTS (SELECT FROM crm_customer_metric m
+                                           WHERE m.partner_id = r.partner_id
+                                             AND m.company_id = r.company_id)
+                       ON CONFLICT (partner_id, company_id) DO UPDATE
+                          SET %(updates)s, refreshed_at = EXCLUDED.refreshed_at,
+                              write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                       RETURNING id""",
+                    cols=SQL(", ").join(SQL.identifier(c) for c in columns),
+                    now=now,
+                    uid=self.env.uid,
+                    updates=assign_from("excluded"),
+                )
             )
-        )
         self.env.execute_query(SQL("DROP TABLE crm_customer_metric_refresh"))
         self.invalidate_model()
         metrics = self.browse(row[0] for row in updated + inserted)
