@@ -153,14 +153,23 @@ class CrmCustomerMetric(models.Model):
 
     @api.model
     def _refresh_query(self, company_ids, partner_ids=None, as_of=None):
-        """SQL: the rows the refresh writes, the columns of `_metric_columns` in their order:
-        the facts of `_metric_sql`. Extensions wrap it to add the columns they compute over
-        the facts (alias them as they like: the rows are read by position)."""
+        """SQL: the rows the refresh writes, with (at least) the columns of `_metric_columns`
+        by their names: the facts of `_metric_sql`. Extensions wrap it to add the columns
+        they compute over the facts."""
         return self._metric_sql(company_ids, partner_ids, as_of)
 
     @api.model
+    def _refresh_rows(self, company_ids, partner_ids=None, as_of=None):
+        """SQL: the columns of `_metric_columns` of `_refresh_query`, by name, in that order."""
+        return SQL(
+            "SELECT %s FROM (%s) AS q",
+            SQL(", ").join(SQL.identifier("q", c) for c in self._metric_columns()),
+            self._refresh_query(company_ids, partner_ids, as_of),
+        )
+
+    @api.model
     def _metric_columns(self):
-        """Columns filled by `_refresh_query`, in its order (hook for extensions)."""
+        """Columns written by the refresh (`_refresh_query` names them; hook for extensions)."""
         return [
             "partner_id",
             "company_id",
@@ -208,9 +217,8 @@ class CrmCustomerMetric(models.Model):
         with local_settings(self.env.cr, SCAN_SETTINGS):
             self.env.execute_query(
                 SQL(
-                    "CREATE TEMPORARY TABLE crm_customer_metric_refresh (%s) AS %s",
-                    SQL(", ").join(SQL.identifier(c) for c in columns),
-                    self._refresh_query(company_ids, partner_ids, as_of),
+                    "CREATE TEMPORARY TABLE crm_customer_metric_refresh AS %s",
+                    self._refresh_rows(company_ids, partner_ids, as_of),
                 )
             )
         if partner_ids is None:
@@ -287,7 +295,7 @@ class CrmCustomerMetric(models.Model):
             self.env.execute_query(
                 SQL(
                     "INSERT INTO crm_customer_metric_refresh %s",
-                    self._refresh_query([company_id], partner_ids, as_of),
+                    self._refresh_rows([company_id], partner_ids, as_of),
                 )
             )
 

@@ -1,4 +1,5 @@
 import math
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -106,6 +107,44 @@ class TestCredit(CrmRelationshipCommon):
         # No history: no score, a credit manager decides.
         self.assertFalse(new.credit_has_history)
         self.assertEqual((new.credit_decision, new.credit_limit_suggested), ("review", 0))
+
+    def test_decision_and_limit_at_the_policy_thresholds(self):
+        # A score equal to a threshold reaches it; overdue days equal to the maximum pass.
+        self.company.write(
+            {
+                "crm_credit_review_score": 43,
+                "crm_credit_grant_score": 100,
+                "crm_credit_max_overdue_days": 181,
+            }
+        )
+        m = self._metrics()
+        self.assertEqual(m[self.punctual].credit_decision, "grant")
+        self.assertEqual(m[self.late].credit_decision, "review")
+        self.assertAlmostEqual(m[self.late].credit_limit_suggested, 17200.0, places=2)
+        # score 50, 600,000 invoiced in the last 12 months, 7 months: 2 x 600,000 / 7 x 50 %
+        self.assertEqual(m[self.overdue].credit_decision, "review")
+        self.assertAlmostEqual(m[self.overdue].credit_limit_suggested, 85714.29, places=2)
+        # one point or one day further: denied, no limit
+        self.company.write({"crm_credit_review_score": 44, "crm_credit_max_overdue_days": 180})
+        m = self._metrics()
+        for partner in (self.late, self.overdue):
+            self.assertEqual(
+                (m[partner].credit_decision, m[partner].credit_limit_suggested), ("deny", 0)
+            )
+
+    def test_the_refresh_writes_each_column_by_name(self):
+        # an extension may list its columns anywhere: the refresh matches them by name
+        def credit(metrics):
+            return {
+                p: (m.revenue_12m, m.credit_score, m.credit_decision) for p, m in metrics.items()
+            }
+
+        expected = credit(self._metrics())
+        Metric = self.env["crm.customer.metric"]
+        columns = Metric._metric_columns()
+        moved = [*columns[:2], "credit_score", *(c for c in columns[2:] if c != "credit_score")]
+        with patch.object(type(Metric), "_metric_columns", lambda self: moved):
+            self.assertEqual(credit(self._metrics()), expected)
 
     def test_reasons_in_plain_words(self):
         m = self._metrics()

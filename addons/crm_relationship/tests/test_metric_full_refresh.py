@@ -22,6 +22,7 @@ class TestMetricFullRefresh(CrmRelationshipCommon):
         metric = self._refresh(self.other_customer)
         self.assertEqual((metric.invoice_count, metric.revenue_total), (1, 700))
         self.assertEqual((metric.overdue_amount, metric.oldest_overdue_days), (700, 30))
+        self.assertTrue(metric.credit_has_history)
         self.gone.button_draft()
         self.gone.button_cancel()
         self.Metric._refresh_metrics(None, self.company.ids, classify=False)
@@ -36,6 +37,16 @@ class TestMetricFullRefresh(CrmRelationshipCommon):
             (0, 0, 0, 0, 0),
         )
         self.assertFalse(metric.on_time_ratio)
+        # the credit computed over the reset facts: no history, a credit manager decides
+        self.assertEqual(
+            (
+                metric.credit_has_history,
+                metric.credit_score,
+                metric.credit_decision,
+                metric.credit_limit_suggested,
+            ),
+            (False, 0, "review", 0),
+        )
 
     def test_the_full_refresh_covers_every_customer_once(self):
         refreshed = self.Metric._refresh_metrics(None, self.company.ids, classify=False)
