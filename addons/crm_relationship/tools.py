@@ -7,6 +7,26 @@ from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+# PostgreSQL settings for the statements that read every sale or invoice of a company (the
+# metrics refresh, the scores' summary, the bought products of the next offers, the
+# propensities' history), each kept because a measure showed it: the benchmarks of
+# scripts/bench at 100,000 customers, as ratios to their plain SQL pass, taking turns.
+SCAN_SETTINGS = {
+    # JIT compiles the statements' expressions in 0.3 to 0.8 s (EXPLAIN ANALYZE: 126 to 175
+    # functions) for statements that run 1 to 4 s: metrics full refresh 2.62 x off, 2.74 x on
+    # (2026-11-24); the propensities' history 1.07 s off, 1.9 to 2.0 s on (2026-12-02).
+    "jit": "off",
+    # The default costs plan these statements without parallel workers (passing a million
+    # joined rows from workers looks dear) and join the metrics' parts by sorting them; these
+    # give every scan and join a parallel plan. Metrics full refresh 2.62 x with, 2.95 x
+    # without; on an idle machine (2026-12-02): the bought products 0.9 -> 0.52 s, the scores'
+    # summary 0.82 -> 0.70 s, the propensities' history (with jit off) 1.9 -> 1.07 s.
+    "parallel_setup_cost": "100",
+    "parallel_tuple_cost": "0.01",
+    # enable_hashagg = off, set before, is gone: the metrics' plan is the same without it (the
+    # parts' aggregates need sorted rows anyway: mode(), count(DISTINCT)), 2.62 x either way.
+}
+
 
 def check_group(env, groups):
     """AccessError unless the user is in one of `groups` (xml ids, comma-separated) or the

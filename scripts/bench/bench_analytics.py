@@ -5,11 +5,11 @@
 
 Each job's time is printed with its ratio to one plain SQL aggregate over the same confirmed
 order lines, measured in the same run: the two take turns (--runs, 3 by default) and the best
-time of each counts; the targets of the jobs that have one are printed beside them. The propensity model is judged on a time-based
-holdout: trained on the history as of two periods before the end (labels: the next period),
-tested on the history as of one period before the end (labels: the last period), on another
-sample of customers; every (customer, category) pair of the tested customers with history
-counts, candidates or not.
+time of each counts; the targets of the jobs that have one are printed beside them. The
+propensity model is judged on a time-based holdout: trained on the history as of two periods
+before the end (labels: the next period), tested on the history as of one period before the
+end (labels: the last period), on another sample of customers; every (customer, category)
+pair of the tested customers with history counts, candidates or not.
 """
 
 from datetime import timedelta
@@ -42,8 +42,7 @@ def plain_aggregate(env, company_id):
 def rfm_job(env, company, date_from, date_to):
     """Summary SQL per customer, ntile quintile boundaries and the 1-5 scores (no write)."""
     score = env["crm.customer.score"]
-    rows = env.execute_query(score._summary_query(company, date_from, date_to))
-    data = score._summary_arrays(rows, date_to)
+    data = score._read_summary(company, date_from, date_to)
     model = env["crm.clv.model"]
     bounds = {
         "recency": model._quintile_bounds(data["recency_days"]),

@@ -6,9 +6,6 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.crm_relationship.models.crm_customer_facts import SCAN_SETTINGS
-from odoo.addons.crm_relationship.tools import local_settings
-
 from .crm_customer_score import partner_range
 
 _logger = logging.getLogger(__name__)
@@ -74,12 +71,7 @@ class CrmAnalyticsScheduler(models.AbstractModel):
             )
         affinity._flush_sources()
         after = fit.cursor_partner_id
-        # SCAN_SETTINGS: the summary reads every order of the window
-        with local_settings(self.env.cr, SCAN_SETTINGS):
-            summary = self.env.execute_query(
-                score._summary_query(company, fit.date_from, fit.date_to, partner_from=after)
-            )
-        data = score._summary_arrays(summary, fit.date_to)
+        data = score._read_summary(company, fit.date_from, fit.date_to, partner_from=after)
         total = 0 if data is None else len(data["partner_id"])
         if total:
             rules = affinity._offer_rules(company)

@@ -301,8 +301,7 @@ class CrmClvModel(models.Model):
         scoring). Raises UserError when the data cannot support a fit."""
         started = time.monotonic()
         score = self.env["crm.customer.score"]
-        rows = self.env.execute_query(score._summary_query(company, date_from, date_to))
-        data = score._summary_arrays(rows, date_to)
+        data = score._read_summary(company, date_from, date_to)
         if data is None:
             raise UserError(
                 self.env._(
@@ -379,9 +378,7 @@ class CrmClvModel(models.Model):
         if cut <= date_from:
             return {}
         score = self.env["crm.customer.score"]
-        data = score._summary_arrays(
-            self.env.execute_query(score._summary_query(company, date_from, cut)), cut
-        )
+        data = score._read_summary(company, date_from, cut)
         if data is None:
             return {}
         facts = self.env["crm.customer.facts"]

@@ -11,7 +11,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import propensity
-from odoo.addons.crm_relationship.models.crm_customer_facts import SCAN_SETTINGS
+from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
 from odoo.addons.crm_relationship.tools import local_settings
 
 from .crm_customer_score import packed_query

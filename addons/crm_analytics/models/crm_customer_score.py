@@ -11,6 +11,8 @@ from odoo.tools import sql
 
 from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.lib import validation
+from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
+from odoo.addons.crm_relationship.tools import local_settings
 
 
 def partner_range(column, partner_from=0, partner_to=None):
@@ -363,6 +365,16 @@ class CrmCustomerScore(models.Model):
         )
 
     @api.model
+    def _read_summary(self, company, date_from, date_to, partner_from=0):
+        """:meth:`_summary_arrays` of :meth:`_summary_query` (None without customers), read
+        with SCAN_SETTINGS: the summary reads every order of the window."""
+        with local_settings(self.env.cr, SCAN_SETTINGS):
+            rows = self.env.execute_query(
+                self._summary_query(company, date_from, date_to, partner_from=partner_from)
+            )
+        return self._summary_arrays(rows, date_to)
+
+    @api.model
     def _summary_arrays(self, rows, date_to):
         """Turn the result of :meth:`_summary_query` into numpy arrays sorted by partner, in
         weeks (frequency, recency, T, spend...); None without customers."""
@@ -487,58 +499,63 @@ class CrmCustomerScore(models.Model):
             name: SQL(expression, *(_selection_array(v) for v in arguments))
             for name, (expression, *arguments) in SCORE_COLUMNS.items()
         }
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crm_customer_score s
-                   SET %(updates)s, model_id = %(model)s, refreshed_at = %(now)s,
-                       write_uid = %(uid)s, write_date = %(now)s
-                  FROM crm_customer_score_batch u
-                 WHERE s.partner_id = u.partner_id AND s.company_id = %(company)s
-                   -- the batch's range: read its rows by index, not the whole table
-                   AND s.partner_id BETWEEN %(first)s AND %(last)s
-                """,
-                first=int(partners.min()),
-                last=int(partners.max()),
-                updates=SQL(", ").join(
-                    SQL("%s = %s", SQL.identifier(name), value) for name, value in values.items()
-                ),
-                model=model.id,
-                company=model.company_id.id,
-                now=now,
-                uid=uid,
-            )
-        )
-        if self.env.cr.rowcount < len(partners):
-            # the customers without a row yet (the UPDATE's rows now exist); ON CONFLICT:
-            # another transaction may have scored one of them meanwhile
-            self.env.execute_query(
+        # extra_float_digits 1 (PostgreSQL's default, which a database may change): a float's
+        # text is the shortest that reads back the same float (SCORE_COLUMNS)
+        with local_settings(self.env.cr, {"extra_float_digits": "1"}):
+            self.env.cr.execute(
                 SQL(
                     """
-                    INSERT INTO crm_customer_score (partner_id, %(names)s, company_id,
-                                                    model_id, refreshed_at, create_uid,
-                                                    create_date, write_uid, write_date)
-                    SELECT u.partner_id, %(values)s, %(company)s, %(model)s, %(now)s, %(uid)s,
-                           %(now)s, %(uid)s, %(now)s
+                    UPDATE crm_customer_score s
+                       SET %(updates)s, model_id = %(model)s, refreshed_at = %(now)s,
+                           write_uid = %(uid)s, write_date = %(now)s
                       FROM crm_customer_score_batch u
-                     WHERE NOT EXISTS (SELECT FROM crm_customer_score s
-                                        WHERE s.partner_id = u.partner_id
-                                          AND s.company_id = %(company)s)
-                    ON CONFLICT (partner_id, company_id) DO UPDATE SET %(updates)s,
-                       model_id = EXCLUDED.model_id, refreshed_at = EXCLUDED.refreshed_at,
-                       write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                     WHERE s.partner_id = u.partner_id AND s.company_id = %(company)s
+                       -- the batch's range: read its rows by index, not the whole table
+                       AND s.partner_id BETWEEN %(first)s AND %(last)s
                     """,
-                    names=SQL(", ").join(SQL.identifier(name) for name in values),
-                    values=SQL(", ").join(values.values()),
+                    first=int(partners.min()),
+                    last=int(partners.max()),
                     updates=SQL(", ").join(
-                        SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
-                        for name in values
+                        SQL("%s = %s", SQL.identifier(name), value)
+                        for name, value in values.items()
                     ),
-                    company=model.company_id.id,
                     model=model.id,
+                    company=model.company_id.id,
                     now=now,
                     uid=uid,
                 )
             )
+            updated = self.env.cr.rowcount
+            if updated < len(partners):
+                # the customers without a row yet (the UPDATE's rows now exist); ON CONFLICT:
+                # another transaction may have scored one of them meanwhile
+                self.env.execute_query(
+                    SQL(
+                        """
+                        INSERT INTO crm_customer_score (partner_id, %(names)s, company_id,
+                                                        model_id, refreshed_at, create_uid,
+                                                        create_date, write_uid, write_date)
+                        SELECT u.partner_id, %(values)s, %(company)s, %(model)s, %(now)s, %(uid)s,
+                               %(now)s, %(uid)s, %(now)s
+                          FROM crm_customer_score_batch u
+                         WHERE NOT EXISTS (SELECT FROM crm_customer_score s
+                                            WHERE s.partner_id = u.partner_id
+                                              AND s.company_id = %(company)s)
+                        ON CONFLICT (partner_id, company_id) DO UPDATE SET %(updates)s,
+                           model_id = EXCLUDED.model_id, refreshed_at = EXCLUDED.refreshed_at,
+                           write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                        """,
+                        names=SQL(", ").join(SQL.identifier(name) for name in values),
+                        values=SQL(", ").join(values.values()),
+                        updates=SQL(", ").join(
+                            SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name))
+                            for name in values
+                        ),
+                        company=model.company_id.id,
+                        model=model.id,
+                        now=now,
+                        uid=uid,
+                    )
+                )
         self.env.cr.execute(SQL("DROP TABLE crm_customer_score_batch"))
         self.invalidate_model()

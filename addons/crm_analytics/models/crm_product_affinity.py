@@ -5,7 +5,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
-from odoo.addons.crm_relationship.models.crm_customer_facts import SCAN_SETTINGS
+from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
 from odoo.addons.crm_relationship.tools import local_settings
 
 from .crm_affinity_mixin import sorted_unique

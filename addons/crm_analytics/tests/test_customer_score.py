@@ -12,8 +12,8 @@ from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.models import crm_analytics_scheduler
-from odoo.addons.crm_analytics.models.crm_customer_score import RFM_SEGMENTS
 from odoo.addons.crm_analytics.models.crm_customer_score import copy_columns
+from odoo.addons.crm_analytics.models.crm_customer_score import rfm_segment
 
 from .common import TODAY
 from .common import CrmAnalyticsCase
@@ -28,11 +28,9 @@ class TestCustomerScore(CrmAnalyticsCase):
     def _summary_of(self, model):
         """The summary arrays of the customers in ``model``'s window, as the scoring reads
         them."""
-        score = self.env["crm.customer.score"]
-        rows = self.env.execute_query(
-            score._summary_query(self.company, model.date_from, model.date_to)
+        return self.env["crm.customer.score"]._read_summary(
+            self.company, model.date_from, model.date_to
         )
-        return score._summary_arrays(rows, model.date_to)
 
     def test_refresh_scores_every_customer_once(self):
         model = self._refresh()
@@ -115,26 +113,44 @@ class TestCustomerScore(CrmAnalyticsCase):
         self.assertEqual(self._score_of(newcomer).order_count, 1)
 
     def test_stored_scores_are_the_model_s_values(self):
-        # the scores travel to PostgreSQL in binary (copy_columns): what is stored is what
-        # the model computed, float for float, with the codes and selections spelled out
+        # the scores travel to PostgreSQL in binary (copy_columns): what is stored, read back
+        # by SQL, is what the model computed, float for float, with the codes, the selections
+        # and the dates spelled out
         model = self._refresh()
         score = self.env["crm.customer.score"]
         data = self._summary_of(model)
         purchase = model._purchase_fit()
         p_alive = clv.probability_alive(purchase, data["x"], data["t_x"], data["T"])
         r, f, m = score._rfm_scores(data, model.rfm_bounds)
-        for i, partner_id in enumerate(data["partner_id"].tolist()):
-            stored = self._score_of(self.env["res.partner"].browse(partner_id))
-            self.assertEqual(stored.p_alive, p_alive[i])
-            self.assertEqual(stored.rfm_code, f"{r[i]}{f[i]}{m[i]}")
-            self.assertEqual((stored.r_score, stored.f_score, stored.m_score), (r[i], f[i], m[i]))
-            self.assertIn(stored.rfm_segment, dict(RFM_SEGMENTS))
-            self.assertIn(stored.clv_basis, ("margin", "revenue"))
-        self.assertEqual(
-            set(score.search([("company_id", "=", self.company.id)]).mapped("churn_band"))
-            - {"low", "medium", "high"},
-            set(),
+        segments = rfm_segment(r, (f + m + 1) // 2)
+        affinity = self.env["crm.product.affinity"]
+        rules = affinity._offer_rules(self.company)
+        offers = affinity._best_offer_ids(
+            data["partner_id"], affinity._bought_pairs(self.company, None, rules), rules
         )
+        stored = {
+            row[0]: row[1:]
+            for row in self.env.execute_query(
+                SQL(
+                    """SELECT partner_id, p_alive::float8, churn_risk::float8, churn_band,
+                              rfm_code, rfm_segment, clv_basis, ordered_amount::float8,
+                              first_order_date, last_order_date, next_offer_product_id
+                         FROM crm_customer_score WHERE company_id = %s""",
+                    self.company.id,
+                )
+            )
+        }
+        self.assertEqual(sorted(stored), data["partner_id"].tolist())
+        for i, partner_id in enumerate(data["partner_id"].tolist()):
+            alive, risk, band, code, segment, basis, amount, first, last, offer = stored[partner_id]
+            self.assertEqual(alive, p_alive[i])
+            self.assertEqual(band, "low" if risk < 0.3 else "medium" if risk < 0.6 else "high")
+            self.assertEqual(code, f"{r[i]}{f[i]}{m[i]}")
+            self.assertEqual(segment, segments[i])
+            self.assertEqual(basis, "margin" if data["use_margin"][i] else "revenue")
+            self.assertEqual(amount, round(data["revenue"][i], 2))
+            self.assertEqual((first, last), (data["first"][i], data["last"][i]))
+            self.assertEqual(offer, int(offers[i]) or None)
 
     def test_copy_columns_carries_values_exactly(self):
         values = {
@@ -217,8 +233,6 @@ class TestCustomerScore(CrmAnalyticsCase):
 
 
 def test_rfm_segment_map_covers_every_cell():
-    from odoo.addons.crm_analytics.models.crm_customer_score import rfm_segment
-
     r, fm = np.meshgrid(np.arange(1, 6), np.arange(1, 6))
     segments = rfm_segment(r.ravel(), fm.ravel())
     assert set(segments) == {

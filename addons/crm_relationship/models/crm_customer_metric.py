@@ -7,8 +7,8 @@ from odoo import models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools import SCAN_SETTINGS
 from ..tools import local_settings
-from .crm_customer_facts import SCAN_SETTINGS
 
 # Partners refreshed per statement by the cron: big enough to stay set-based, small enough to
 # commit often and resume after an interruption (the cron workers' plan claims as many).
@@ -250,8 +250,8 @@ class CrmCustomerMetric(models.Model):
         if len(updated) < rows:  # the customers without metrics yet (0.1 s saved otherwise)
             inserted = self.env.execute_query(
                 SQL(
-                    """INSERT INTO crm_customer_metric (%(cols)s, refreshed_at,
-                                                        create_uid, create_date, write_uid, write_date)
+                    """INSERT INTO crm_customer_metric (%(cols)s, refreshed_at, create_uid,
+                                                        create_date, write_uid, write_date)
                        SELECT %(cols)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                          FROM crm_customer_metric_refresh r
                         WHERE NOT EXISTS (SELECT FROM crm_customer_metric m
