@@ -10,9 +10,9 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
-from .crm_customer_score import packed_query
-from .crm_customer_score import pg_array
-from .crm_customer_score import unpack_columns
+from ..tools import packed_query
+from ..tools import pg_array
+from ..tools import unpack_columns
 
 MAX_BASKET_ITEMS = 50
 

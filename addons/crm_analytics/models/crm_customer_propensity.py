@@ -14,8 +14,8 @@ from odoo.addons.crm_analytics.lib import propensity
 from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
 from odoo.addons.crm_relationship.tools import local_settings
 
-from .crm_customer_score import packed_query
-from .crm_customer_score import unpack_columns
+from ..tools import packed_query
+from ..tools import unpack_columns
 
 _logger = logging.getLogger(__name__)
 

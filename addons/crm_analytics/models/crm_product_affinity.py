@@ -8,9 +8,9 @@ from odoo.tools import SQL
 from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
 from odoo.addons.crm_relationship.tools import local_settings
 
+from ..tools import packed_query
+from ..tools import unpack_columns
 from .crm_affinity_mixin import sorted_unique
-from .crm_customer_score import packed_query
-from .crm_customer_score import unpack_columns
 
 # A (customer, product) pair as one sortable int64: the customer id in the high 32 bits.
 PAIR_SHIFT = 32

@@ -12,8 +12,8 @@ from odoo.tools import SQL
 
 from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.models import crm_analytics_scheduler
-from odoo.addons.crm_analytics.models.crm_customer_score import copy_columns
 from odoo.addons.crm_analytics.models.crm_customer_score import rfm_segment
+from odoo.addons.crm_analytics.tools import copy_columns
 
 from .common import TODAY
 from .common import CrmAnalyticsCase
