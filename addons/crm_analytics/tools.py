@@ -1,7 +1,7 @@
 """How columns of numbers travel between numpy and PostgreSQL in the analytics' batch jobs:
 packed into one row on the way out (:func:`packed_query`, :func:`unpack_columns`), by binary
 COPY on the way in (:func:`copy_columns`), or as the text of an array parameter
-(:func:`pg_array`)."""
+(:func:`odoo.addons.crm_relationship.tools.pg_array`)."""
 
 import io
 
@@ -48,16 +48,6 @@ def unpack_columns(row, columns):
     }
 
 
-def pg_array(values):
-    """The text form of a PostgreSQL array of ``values`` (a list of numbers and None, or of
-    codes: strings without quotes, commas or backslashes), for a parameter cast to an array
-    type: several times faster for a long list than psycopg2's ARRAY[...], which adapts each
-    element on its own. Floats keep their exact value (repr)."""
-    if values and isinstance(values[0], str):
-        return '{"%s"}' % '","'.join(values)
-    return "{%s}" % ",".join("NULL" if v is None else repr(v) for v in values)
-
-
 # How a column travels by binary COPY (see copy_columns): its SQL type and the numpy type of
 # its binary form.
 COPY_TYPES = {"int": ("int4", ">i4"), "float": ("float8", ">f8")}
@@ -71,7 +61,7 @@ def copy_columns(cr, table, columns):
     array)}, arrays of one length, no NULL) and fill it with one binary COPY.
 
     The rows are built by numpy as one buffer, fixed width: 87,000 scores of 21 columns travel
-    in 0.03 s, where the text of as many arrays (:func:`pg_array`) took 1.2 to 1.8 s to build
+    in 0.03 s, where the text of as many arrays (``pg_array``) took 1.2 to 1.8 s to build
     and PostgreSQL as long again to parse (bench_analytics, 2026-12-02).
     """
     dtype = [("fields", ">i2")]

@@ -72,6 +72,18 @@ def local_settings(cr, settings):
     )
 
 
+def pg_array(values):
+    """The text form of a PostgreSQL array of ``values`` (numbers and None, or codes: strings
+    without quotes, commas or backslashes; a list or a numpy array), for a parameter cast to an
+    array type: several times faster for a long list than psycopg2's ARRAY[...], which adapts
+    each element on its own. Floats keep their exact value (repr)."""
+    if hasattr(values, "tolist"):  # a numpy array: its elements as Python numbers
+        values = values.tolist()
+    if values and isinstance(values[0], str):
+        return '{"%s"}' % '","'.join(values)
+    return "{%s}" % ",".join("NULL" if v is None else repr(v) for v in values)
+
+
 def search_x2many_ids(model, domain):
     """`domain` (fully optimized on `model`) with every one2many or many2many compared with ids
     or with False turned into an 'any' search of its records, at every level.

@@ -10,8 +10,9 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from odoo.addons.crm_relationship.tools import pg_array
+
 from ..tools import packed_query
-from ..tools import pg_array
 from ..tools import unpack_columns
 
 MAX_BASKET_ITEMS = 50

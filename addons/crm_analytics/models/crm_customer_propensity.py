@@ -13,6 +13,7 @@ from odoo.tools import SQL
 from odoo.addons.crm_analytics.lib import propensity
 from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
 from odoo.addons.crm_relationship.tools import local_settings
+from odoo.addons.crm_relationship.tools import pg_array
 
 from ..tools import packed_query
 from ..tools import unpack_columns
@@ -215,7 +216,7 @@ class CrmCustomerPropensity(models.Model):
             self.env.execute_query(
                 SQL(
                     "DELETE FROM crm_customer_propensity WHERE id = ANY(%s::int[])",
-                    _int_array(old[gone, 0]),
+                    pg_array(old[gone, 0]),
                 )
             )
         if len(changed):
@@ -234,9 +235,9 @@ class CrmCustomerPropensity(models.Model):
                     period=period,
                     now=now,
                     uid=self.env.uid,
-                    id=_int_array(old[kept[~same], 0]),
-                    categ=_int_array(categ[changed]),
-                    units=_int_array(units[changed]),
+                    id=pg_array(old[kept[~same], 0]),
+                    categ=pg_array(categ[changed]),
+                    units=pg_array(units[changed]),
                 )
             )
         if len(added):
@@ -256,10 +257,10 @@ class CrmCustomerPropensity(models.Model):
                     period=period,
                     now=now,
                     uid=self.env.uid,
-                    partner=_int_array(np.asarray(partner)[added]),
-                    rank=_int_array(rank[added]),
-                    categ=_int_array(categ[added]),
-                    units=_int_array(units[added]),
+                    partner=pg_array(np.asarray(partner, dtype=np.int64)[added]),
+                    rank=pg_array(rank[added]),
+                    categ=pg_array(categ[added]),
+                    units=pg_array(units[added]),
                 )
             )
         self.invalidate_model()
@@ -270,9 +271,3 @@ def _int_columns(rows, width):
     object per cell (4 times faster than numpy.array on the rows)."""
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=width * len(rows))
     return flat.reshape(-1, width).T
-
-
-def _int_array(values):
-    """A PostgreSQL array literal of integers: psycopg2 adapts a list of 100,000s of numbers
-    one by one, much slower than this text."""
-    return "{%s}" % ",".join(map(str, np.asarray(values, dtype=np.int64).tolist()))

@@ -12,10 +12,10 @@ from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.lib import validation
 from odoo.addons.crm_relationship.tools import SCAN_SETTINGS
 from odoo.addons.crm_relationship.tools import local_settings
+from odoo.addons.crm_relationship.tools import pg_array
 
 from ..tools import copy_columns
 from ..tools import packed_query
-from ..tools import pg_array
 from ..tools import unpack_columns
 
 

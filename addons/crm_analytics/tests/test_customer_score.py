@@ -14,6 +14,7 @@ from odoo.addons.crm_analytics.lib import clv
 from odoo.addons.crm_analytics.models import crm_analytics_scheduler
 from odoo.addons.crm_analytics.models.crm_customer_score import rfm_segment
 from odoo.addons.crm_analytics.tools import copy_columns
+from odoo.addons.crm_relationship.tools import pg_array
 
 from .common import TODAY
 from .common import CrmAnalyticsCase
@@ -161,6 +162,19 @@ class TestCustomerScore(CrmAnalyticsCase):
         rows = self.env.execute_query(SQL("SELECT n, x FROM crm_test_copy"))
         self.assertEqual([n for n, _x in rows], values["n"][1].tolist())
         self.assertEqual([x for _n, x in rows], values["x"][1].tolist())
+
+    def test_pg_array_carries_values_exactly(self):
+        """The array text PostgreSQL reads back is the values: numpy or list, NULL, codes."""
+        cases = [
+            ("int[]", np.array([-(2**31), 0, 2**31 - 1], dtype=np.int64), [-(2**31), 0, 2**31 - 1]),
+            ("int[]", [3, None, 5], [3, None, 5]),
+            ("float8[]", np.array([0.1, 2.0 / 3.0, -1e-300]), [0.1, 2.0 / 3.0, -1e-300]),
+            ("text[]", ["grant", "deny"], ["grant", "deny"]),
+            ("int[]", [], []),
+        ]
+        for cast, values, expected in cases:
+            [(read,)] = self.env.execute_query(SQL("SELECT %s::%s", pg_array(values), SQL(cast)))
+            self.assertEqual(read, expected, cast)
 
     def test_margin_is_the_clv_basis_when_costs_are_known(self):
         self._refresh()
