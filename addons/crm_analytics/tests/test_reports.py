@@ -1,4 +1,5 @@
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.tests import tagged
 
@@ -183,3 +184,38 @@ class TestReports(CrmAnalyticsCase):
             expected = gold if str(row.date) >= "2025-06-01" else silver
             if str(row.date) >= "2024-01-01":
                 self.assertEqual(row.segment_id, expected, row.date)
+
+
+@tagged("post_install", "-at_install")
+class TestReportGraphs(CrmAnalyticsCase):
+    def test_no_graph_stacks_an_average(self):
+        """A rate or an average stacked over groups sums to nothing meaningful (retention of
+        four cohorts drawn up to 400 %): every graph of the suite with such a measure draws
+        each group on its own."""
+        modules = (
+            self.env["ir.module.module"]
+            .search([("state", "=", "installed"), ("name", "=like", "crm\\_%")])
+            .mapped("name")
+        )
+        data = self.env["ir.model.data"].search(
+            [("model", "=", "ir.ui.view"), ("module", "in", modules)]
+        )
+        views = (
+            self.env["ir.ui.view"]
+            .browse(data.mapped("res_id"))
+            .filtered(lambda view: view.type == "graph")
+        )
+        self.assertTrue(views)
+        averaged = []
+        for view in views:
+            arch = etree.fromstring(self.env[view.model].get_view(view.id)["arch"])
+            fields = self.env[view.model]._fields
+            measures = [
+                node.get("name")
+                for node in arch.iter("field")
+                if node.get("type") == "measure" and fields[node.get("name")].aggregator == "avg"
+            ]
+            if measures:
+                averaged.append(view.xml_id)
+                self.assertEqual(arch.get("stacked"), "0", f"{view.xml_id} stacks {measures}")
+        self.assertIn("crm_analytics.crm_report_cohort_view_graph", averaged)
