@@ -11,6 +11,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.misc import format_datetime
 from odoo.tools.misc import formatLang
 
 from odoo.addons.crm_analytics.lib import clv
@@ -205,9 +206,12 @@ class CrmClvModel(models.Model):
             fit.validation_summary = "\n".join(lines)
 
     @api.depends("company_id", "fit_date")
+    @api.depends_context("lang", "tz")
     def _compute_display_name(self):
         for model in self:
-            model.display_name = f"{model.company_id.name} {model.fit_date or ''}"
+            # the fit's time as the user reads it (language and time zone), not the stored UTC
+            when = format_datetime(self.env, model.fit_date, dt_format="short")
+            model.display_name = f"{model.company_id.name} {when}".strip()
 
     # ------------------------------------------------------------------------------------------
     # actions

@@ -19,7 +19,10 @@ class ResPartner(models.Model):
         groups="crm_analytics.group_user",
     )
     crm_clv = fields.Monetary(
-        related="crm_score_id.clv", groups="crm_analytics.group_user", string="Lifetime Value"
+        related="crm_score_id.clv",
+        currency_field="crm_score_currency_id",
+        groups="crm_analytics.group_user",
+        string="Lifetime Value",
     )
     crm_score_currency_id = fields.Many2one(
         related="crm_score_id.currency_id",

@@ -132,3 +132,30 @@ class TestClvValidation(CrmAnalyticsCase):
             fit.diagnostics,
             "b llegó al borde del rango de búsqueda (3,3e+06): el óptimo es degenerado.",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestModelFitName(CrmAnalyticsCase):
+    def test_fit_is_named_by_its_local_time_not_the_stored_utc(self):
+        manager = self.env["res.users"].create(
+            {
+                "name": "Gerente Santiago Test",
+                "login": "crm_fit_name_manager",
+                "tz": "America/Santiago",
+                "company_id": self.company.id,
+                "company_ids": [self.company.id],
+                "group_ids": [self.env.ref("crm_analytics.group_manager").id],
+            }
+        )
+        fit = self.env["crm.clv.model"].create(
+            {
+                "company_id": self.company.id,
+                "date_from": "2024-01-01",
+                "date_to": "2026-11-30",
+                "fit_date": datetime(2026, 12, 2, 14, 42, 10),  # UTC: 11:42 in Santiago (UTC-3)
+            }
+        )
+        name = fit.with_user(manager).display_name
+        self.assertIn("11:42", name)
+        self.assertNotIn("14:42", name)
+        self.assertTrue(name.startswith(self.company.name))

@@ -59,3 +59,10 @@ class TestCustomer360AllPanels(CrmRelationshipCommon):
         _data, big = self._load_form(self.big)
         self.assertEqual(small, big)
         self.assertLess(big, 60)
+
+    def test_lifetime_value_is_shown_in_the_score_currency(self):
+        """The web client writes a monetary field with the currency its field description names:
+        the lifetime value reads in the score's currency, not as a bare number."""
+        description = self.env["res.partner"].with_user(self.viewer).fields_get(["crm_clv"])
+        self.assertEqual(description["crm_clv"]["currency_field"], "crm_score_currency_id")
+        self.assertIn("crm_score_currency_id", self.form_fields)
