@@ -5,6 +5,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import formatLang
 
 from ..tools import check_group
 from .crm_credit_override import CREDIT_MANAGER
@@ -66,9 +67,15 @@ class CrmCreditRequest(models.Model):
         except (TypeError, ValueError):
             amount = math.nan
         if not math.isfinite(amount) or amount <= 0 or amount > MAX_CREDIT_LIMIT:
+            # the amount as the user writes it ("$ 0", "$ -5.000"), or as it came (nan, 1e+300)
+            shown = (
+                formatLang(self.env, amount, currency_obj=self.env.company.currency_id)
+                if math.isfinite(amount) and abs(amount) < 1e15
+                else str(amount)
+            )
             raise ValidationError(
                 self.env._(
-                    "A credit limit must be a positive amount (got %(amount)s).", amount=amount
+                    "A credit limit must be a positive amount (got %(amount)s).", amount=shown
                 )
             )
         return amount
@@ -119,10 +126,14 @@ class CrmCreditRequest(models.Model):
                 lambda user: user.active and not user.share and self.company_id in user.company_ids
             )
             if managers:
+                manager = managers[:1]
                 self.activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=self.env._("Decide a credit line request"),
-                    user_id=managers[:1].id,
+                    # in the language of the manager who reads it, not of the requester
+                    summary=self.with_context(lang=manager.lang).env._(
+                        "Decide a credit line request"
+                    ),
+                    user_id=manager.id,
                 )
 
     def _close(self, state, limit, metric, note, user=None):

@@ -391,3 +391,44 @@ class TestCredit(CrmRelationshipCommon):
             with self.subTest(amount=amount), self.assertRaises(ValidationError):
                 Request._submit(self.punctual, self.company, amount, "", "backoffice")
         self.assertEqual(Request.sudo().search_count([]), before)
+
+    def test_a_refused_amount_is_written_as_the_user_reads_money(self):
+        Request = self.env["crm.credit.request"].with_user(self.salesman)
+        symbol = self.company.currency_id.symbol
+        for amount, shown in ((0, "0.00"), (-5000, "-5,000.00"), (math.nan, "nan")):
+            with self.subTest(amount=amount), self.assertRaises(ValidationError) as caught:
+                Request._submit(self.punctual, self.company, amount, "", "backoffice")
+            message = str(caught.exception)
+            self.assertIn(shown, message)
+            if amount == amount:  # a number: with the currency, never Python's "0.0"
+                self.assertIn(symbol, message)
+                self.assertNotIn(f"{float(amount)})", message)
+
+    def test_the_request_wizard_starts_at_the_suggested_limit(self):
+        metric = self._metrics()[self.punctual]
+        self.assertGreater(metric.credit_limit_suggested, 0)
+        wizard = (
+            self.env["crm.credit.request.wizard"]
+            .with_user(self.salesman)
+            .create({"partner_id": self.punctual.id})
+        )
+        self.assertEqual(wizard.requested_limit, metric.credit_limit_suggested)
+        # the salesperson may still ask for another amount
+        wizard.requested_limit = 5000
+        request = self.env["crm.credit.request"].browse(wizard.action_submit()["res_id"])
+        self.assertEqual(request.requested_limit, 5000)
+
+    def test_the_credit_manager_reads_the_request_s_activity_in_their_language(self):
+        self.env["res.lang"]._activate_lang("es_CL")
+        self.env.ref("base.module_crm_relationship")._update_translations(["es_CL"])
+        self.env.ref("crm_relationship.group_credit_manager").user_ids.write({"lang": "es_CL"})
+        self.assertEqual(self.salesman.lang, "en_US")
+        self._metrics()
+        request = (
+            self.env["crm.credit.request"]
+            .with_user(self.salesman)
+            ._submit(self.punctual, self.company, 500000, "", "backoffice")
+        )
+        activity = request.sudo().activity_ids
+        self.assertEqual(activity.user_id.lang, "es_CL")
+        self.assertEqual(activity.summary, "Decidir una solicitud de línea de crédito")

@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import fields
 from odoo import models
 
@@ -17,8 +18,22 @@ class CrmCreditRequestWizard(models.TransientModel):
         "res.company", required=True, readonly=True, default=lambda self: self.env.company
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    requested_limit = fields.Monetary("New Limit Requested", required=True)
+    # required in the form; the request refuses a missing or non-positive amount itself
+    requested_limit = fields.Monetary(
+        "New Limit Requested",
+        compute="_compute_requested_limit",
+        store=True,
+        readonly=False,
+    )
     reason = fields.Text()
+
+    @api.depends("partner_id", "company_id")
+    def _compute_requested_limit(self):
+        # starts at the limit the policy suggests, for the users who read it on the 360° tab
+        may_read = self.env["crm.customer.metric"].has_access("read")
+        for wizard in self:
+            partner = wizard.partner_id.commercial_partner_id.with_company(wizard.company_id)
+            wizard.requested_limit = partner.crm_credit_limit_suggested if may_read else 0.0
 
     def action_submit(self):
         self.ensure_one()
