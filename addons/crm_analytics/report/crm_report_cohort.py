@@ -9,7 +9,9 @@ class CrmReportCohort(models.Model):
     """Cohort retention: customers of a first-purchase month still buying N months later.
 
     One row per (company, cohort month, months since): each pivot cell is one row, so the
-    average of ``retention_rate`` in a cell is exactly that cell's rate.
+    average of ``retention_rate`` in a cell is exactly that cell's rate. A month in which none
+    of a cohort bought is a row at 0 %, up to the company's last month with sales: a total
+    averages every cohort, not only those with a customer back.
     """
 
     _name = "crm.report.cohort"
@@ -46,15 +48,26 @@ class CrmReportCohort(models.Model):
                   FROM pm
                   JOIN cohort c ON c.company_id = pm.company_id AND c.partner_id = pm.partner_id
                  GROUP BY 1, 2, 3
+            ), grid AS (
+                SELECT s.company_id, s.cohort_month, s.size, g.months_since
+                  FROM sizes s
+                  JOIN (SELECT company_id, max(month) AS last_month FROM pm GROUP BY 1) AS l
+                    ON l.company_id = s.company_id
+                 CROSS JOIN LATERAL generate_series(
+                       0,
+                       ((extract(year FROM l.last_month) - extract(year FROM s.cohort_month)) * 12
+                        + extract(month FROM l.last_month) - extract(month FROM s.cohort_month))::int
+                   ) AS g(months_since)
             )
-            SELECT row_number() OVER (ORDER BY cells.company_id, cells.cohort_month,
-                                      cells.months_since) AS id,
-                   cells.company_id, cells.cohort_month, cells.months_since, cells.customers,
-                   s.size AS cohort_size,
-                   100.0 * cells.customers / s.size AS retention_rate
-              FROM cells
-              JOIN sizes s ON s.company_id = cells.company_id
-                          AND s.cohort_month = cells.cohort_month
+            SELECT row_number() OVER (ORDER BY g.company_id, g.cohort_month,
+                                      g.months_since) AS id,
+                   g.company_id, g.cohort_month, g.months_since,
+                   COALESCE(cells.customers, 0) AS customers, g.size AS cohort_size,
+                   100.0 * COALESCE(cells.customers, 0) / g.size AS retention_rate
+              FROM grid g
+              LEFT JOIN cells ON cells.company_id = g.company_id
+                             AND cells.cohort_month = g.cohort_month
+                             AND cells.months_since = g.months_since
             """,
             buying_months(self.env),
         )
