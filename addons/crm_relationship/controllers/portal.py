@@ -27,12 +27,6 @@ class CrmCreditPortal(CustomerPortal):
             "credit_requests": requests,
         }
 
-    def _prepare_home_portal_values(self, counters):
-        values = super()._prepare_home_portal_values(counters)
-        if "crm_credit_request_count" in counters:
-            values["crm_credit_request_count"] = len(self._crm_credit_values()["credit_requests"])
-        return values
-
     def _crm_parse_amount(self, text):
         """The amount typed by the customer, read with the separators of their language
         ("1.500.000" in Spanish); the request validates the number."""

@@ -131,6 +131,19 @@ class TestCreditHttp(HttpCase):
                 self.assertIn("o_crm_credit_error", page.text)
         self.assertEqual(Request.search_count([("channel", "=", "portal")]), 1)
 
+    def test_the_portal_home_leads_a_customer_without_requests_to_house_credit(self):
+        self.assertFalse(
+            self.env["crm.credit.request"].sudo().search([("partner_id", "=", self.customer.id)])
+        )
+        self.authenticate(self.portal_user.login, self.portal_user.login)
+        page = self.url_open("/my")
+        self.assertEqual(page.status_code, 200)
+        tile = re.search(
+            r'<div class="o_portal_index_card ([^"]*)">\s*<a href="/my/credit"', page.text
+        )
+        self.assertTrue(tile, "no House credit entry on the portal home")
+        self.assertNotIn("d-none", tile.group(1))
+
     def test_another_customer_s_credit_is_not_shown_on_the_portal(self):
         self.env["crm.credit.request"]._submit(self.debtor, self.company, 1000, "", "backoffice")
         self.authenticate(self.portal_user.login, self.portal_user.login)
