@@ -31,7 +31,9 @@ RECORD = "record"
 class LedgerScope:
     mode: str
     kind: str | None = None
-    reason: object = None  # a text, or a function returning it (built only when needed)
+    # a text, a lazy translation (``_lt``: written in the customer's language), or a function
+    # returning one (built only when needed)
+    reason: object = None
     source: object = None
     source_type: str | None = None
 

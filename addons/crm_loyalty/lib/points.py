@@ -61,6 +61,13 @@ def round_points(value, digits=2):
     return float(rounded) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def shown_decimals(value, digits=2):
+    """Decimals needed to show ``value`` at ``digits`` precision without trailing zeros
+    (``0`` for whole points), as the suite's points widget shows them."""
+    value = round_points(value, digits)
+    return next(d for d in range(digits + 1) if round_points(value, d) == value)
+
+
 def allocate_fifo(amount, lots, digits=2):
     """Consume ``amount`` points from ``lots`` in the order given.
 

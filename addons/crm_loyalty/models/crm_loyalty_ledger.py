@@ -1,7 +1,12 @@
+import json
+
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.translate import LazyGettext
+from odoo.tools.translate import LazyTranslate
 
 from ..lib.points import allocate_fifo
 from ..lib.points import lot_expiry_date
@@ -9,6 +14,8 @@ from ..lib.points import round_points
 from ..tools import ENGINE
 from ..tools import in_engine
 from ..tools import ledger_scope
+
+_lt = LazyTranslate(__name__)
 
 # Fields the ledger engine itself may update on a posted entry (lifecycle and lot
 # bookkeeping); everything else is frozen once written.
@@ -190,10 +197,61 @@ class CrmLoyaltyLedger(models.Model):
         }
 
     @api.model
+    def _customer_lang(self, card):
+        """Language the ledger of ``card`` is written in: its customer's, else that of the
+        program's company (the current company for a shared program), else the user's.
+
+        The reason of an entry is stored once and read by the customer (statement, portal),
+        whoever posted it: a cashier or salesman working in another language.
+        """
+        company = card.program_id.company_id or self.env.company
+        for lang in (card.partner_id.lang, company.partner_id.lang):
+            if lang and self.env["res.lang"]._get_data(code=lang):
+                return lang
+        return self.env.lang or "en_US"
+
+    @api.model
+    def _customer_text(self, card, text):
+        """``text`` as stored on an entry of ``card``: a lazy translation (``_lt``) in the
+        customer's language (``_customer_lang``), anything else (a text someone typed) as is."""
+        if isinstance(text, LazyGettext):
+            return self.with_context(lang=self._customer_lang(card)).env._(text)
+        return text
+
+    @api.model
+    def _customer_text_sql(self, text, card_alias):
+        """SQL expression of the lazy ``text`` as ``_customer_text`` writes it for the card of
+        the table ``card_alias`` (a loyalty_card): for entries written in one statement."""
+        texts = {
+            code: self.with_context(lang=code).env._(text)
+            for code, _name in self.env["res.lang"].get_installed()
+        }
+        return SQL(
+            """COALESCE(
+                %(texts)s::jsonb ->> (SELECT lang FROM res_partner WHERE id = %(partner)s),
+                %(texts)s::jsonb ->> (
+                    SELECT own.lang
+                      FROM loyalty_program program
+                      JOIN res_company company
+                        ON company.id = COALESCE(program.company_id, %(company)s)
+                      JOIN res_partner own ON own.id = company.partner_id
+                     WHERE program.id = %(program)s),
+                %(default)s)""",
+            texts=json.dumps(texts),
+            partner=SQL.identifier(card_alias, "partner_id"),
+            program=SQL.identifier(card_alias, "program_id"),
+            company=self.env.company.id,
+            default=self.env._(text),
+        )
+
+    @api.model
     def _entry_values(self, card, kind, points, **values):
         """Values of a new entry of ``points`` (signed) on ``card``, in its program's company;
-        ``values`` add fields or override these."""
+        ``values`` add fields or override these. A lazy ``reason`` (``_lt``) is written in
+        the customer's language."""
         program = card.program_id
+        if "reason" in values:
+            values["reason"] = self._customer_text(card, values["reason"])
         return {
             "card_id": card.id,
             "program_id": program.id,
@@ -224,9 +282,12 @@ class CrmLoyaltyLedger(models.Model):
         digits = program._crm_points_digits()
         points = program._crm_clean_points(points)
         if (kind in ("redeem", "expire") and points > 0) or (kind == "earn" and points < 0):
+            kinds = dict(self._fields["kind"]._description_selection(self.env))
             raise UserError(
                 self.env._(
-                    "A %(kind)s of %(points)s points is not possible.", kind=kind, points=points
+                    'A "%(kind)s" movement of %(points)s points is not possible.',
+                    kind=kinds[kind],
+                    points=program.with_env(self.env)._crm_format_points(points),
                 )
             )
         prefer_lot = extra.pop("prefer_lot", None)
@@ -255,8 +316,8 @@ class CrmLoyaltyLedger(models.Model):
                         "The card %(card)s has only %(available)s points available; "
                         "%(wanted)s were requested.",
                         card=card.code,
-                        available=round_points(wanted - uncovered, digits),
-                        wanted=wanted,
+                        available=program.with_env(self.env)._crm_format_points(wanted - uncovered),
+                        wanted=program.with_env(self.env)._crm_format_points(wanted),
                     )
                 )
             vals["debt"] = uncovered
@@ -332,7 +393,7 @@ class CrmLoyaltyLedger(models.Model):
                         -paid,
                         company_id=debtor.company_id.id,
                         origin_id=debtor.id,
-                        reason=self.env._("Debt settlement"),
+                        reason=_lt("Debt settlement"),
                         source_type=debtor.source_type,
                         source_model=debtor.source_model,
                         source_id=debtor.source_id,
@@ -383,7 +444,7 @@ class CrmLoyaltyLedger(models.Model):
             )
         )
         reversal_source = reversal_source or source
-        reason = self.env._("Reversal of %s", source.display_name)
+        reason = _lt("Reversal of %s", source.display_name)
         exhausted = self.browse()
         for entry in entries:
             if entry.kind == "redeem" and not include_redeem:
@@ -456,7 +517,7 @@ class CrmLoyaltyLedger(models.Model):
             self.env._(
                 "%(order)s cannot give back %(points)s points to card %(card)s: it used fewer.",
                 order=order.display_name,
-                points=points,
+                points=card.program_id.with_env(self.env)._crm_format_points(points),
                 card=card.code,
             )
         )

@@ -6,11 +6,13 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from ..tools import ENGINE
 from ..tools import ledger_scope
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 BATCH_SIZE = 50_000
 
@@ -46,14 +48,16 @@ class CrmLoyaltyScheduler(models.AbstractModel):
         One statement locks the lots and their cards (skipping rows another transaction
         holds), writes one ``expire`` entry per card with the consumption of each lot,
         empties the lots, lowers the cards' points and adds a loyalty.history row, so the
-        card balance keeps matching the ledger. Returns the number of lots expired.
+        card balance keeps matching the ledger. Their text is in each customer's language,
+        else in that of the program's company (``crm.loyalty.ledger._customer_lang``).
+        Returns the number of lots expired.
         """
         today = today or fields.Date.context_today(self)
         limit = limit or BATCH_SIZE
         self.env.flush_all()
         now = fields.Datetime.now()
         uid = self.env.uid
-        reason = self.env._("Points expired")
+        reason = self.env["crm.loyalty.ledger"]._customer_text_sql(_lt("Points expired"), "c")
         rows = self.env.execute_query(
             SQL(
                 """
@@ -67,6 +71,10 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                        FOR UPDATE OF l, c SKIP LOCKED
                 ), per_card AS (
                     SELECT card_id, SUM(remaining) AS points FROM due GROUP BY card_id
+                ), texts AS (
+                    SELECT pc.card_id, %(reason)s AS reason
+                      FROM per_card pc
+                      JOIN loyalty_card c ON c.id = pc.card_id
                 ), entries AS (
                     INSERT INTO crm_loyalty_ledger (
                         card_id, program_id, partner_id, company_id, kind, points, date, state,
@@ -74,8 +82,9 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                         create_uid, write_uid, create_date, write_date)
                     SELECT c.id, c.program_id, c.partner_id, p.company_id,
                            'expire', -pc.points, %(now)s, 'available', 0, 0, 'expiry',
-                           %(reason)s, %(uid)s, FALSE, %(uid)s, %(uid)s, %(now)s, %(now)s
+                           t.reason, %(uid)s, FALSE, %(uid)s, %(uid)s, %(now)s, %(now)s
                       FROM per_card pc
+                      JOIN texts t ON t.card_id = pc.card_id
                       JOIN loyalty_card c ON c.id = pc.card_id
                       JOIN loyalty_program p ON p.id = c.program_id
                     RETURNING id, card_id
@@ -95,8 +104,9 @@ class CrmLoyaltyScheduler(models.AbstractModel):
                     INSERT INTO loyalty_history (
                         card_id, description, issued, used, create_uid, write_uid, create_date,
                         write_date)
-                    SELECT pc.card_id, %(reason)s, 0, pc.points, %(uid)s, %(uid)s, %(now)s, %(now)s
+                    SELECT pc.card_id, t.reason, 0, pc.points, %(uid)s, %(uid)s, %(now)s, %(now)s
                       FROM per_card pc
+                      JOIN texts t ON t.card_id = pc.card_id
                 )
                 SELECT count(*) FROM due
                 """,

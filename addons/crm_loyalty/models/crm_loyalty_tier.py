@@ -21,11 +21,15 @@ class CrmLoyaltyTier(models.Model):
     sequence = fields.Integer(default=10)
     program_id = fields.Many2one("loyalty.program", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="program_id.company_id", store=True, index=True)
+    # a sum or average of thresholds or factors means nothing: no aggregate in group rows
     threshold = fields.Float(
-        help="Points earned (or amount spent) over the qualifying window needed to reach this tier."
+        aggregator=False,
+        help="Points earned (or amount spent) over the qualifying window needed to reach this tier.",
     )
     multiplier = fields.Float(
-        default=1.0, help="Factor applied to every accrual of members of this tier."
+        default=1.0,
+        aggregator=False,
+        help="Factor applied to every accrual of members of this tier.",
     )
     reward_ids = fields.Many2many(
         "loyalty.reward",

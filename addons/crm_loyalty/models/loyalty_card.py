@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools import float_compare
+from odoo.tools.translate import LazyGettext
+from odoo.tools.translate import LazyTranslate
 
 from ..lib.points import add_months
 from ..lib.points import qualifying_tier
@@ -17,6 +19,8 @@ from ..tools import RECORD
 from ..tools import current_scope
 from ..tools import in_engine
 from ..tools import ledger_scope
+
+_lt = LazyTranslate(__name__)
 
 
 class LoyaltyCard(models.Model):
@@ -52,6 +56,24 @@ class LoyaltyCard(models.Model):
     )
     crm_next_expiry_date = fields.Date(string="Next Expiry", compute="_compute_crm_points")
     crm_debt = fields.Float(string="Points Owed", compute="_compute_crm_points", digits=(16, 2))
+
+    @api.depends("points", "point_name")
+    @api.depends_context("lang")
+    def _compute_points_display(self):
+        # the text depends on the reader's language (thousands separator) since the override
+        # of _format_points below
+        return super()._compute_points_display()
+
+    def _format_points(self, points):
+        """Points of a ledger program as the suite shows them (``crm_points`` widget): the
+        language's thousands separator, no trailing decimals ("6.930 Puntos")."""
+        self.ensure_one()
+        program = self.program_id
+        if not program.crm_ledger or (
+            program.currency_id and self.point_name == program.currency_id.symbol
+        ):
+            return super()._format_points(points)
+        return f"{program._crm_format_points(points)} {self.point_name or ''}".strip()
 
     @api.depends("crm_program_name", "code")
     def _compute_display_name(self):
@@ -115,7 +137,7 @@ class LoyaltyCard(models.Model):
             opening.append(points)
         tracked = [(index, points) for index, points in enumerate(opening) if points]
         if tracked:
-            kinds, reason = self._crm_outside_change_kinds(self.env._("Initial balance"))
+            kinds, reason = self._crm_outside_change_kinds(_lt("Initial balance"))
         cards = super().create(vals_list)
         if tracked:
             Ledger = self.env["crm.loyalty.ledger"]
@@ -158,7 +180,7 @@ class LoyaltyCard(models.Model):
             # server code of another application running as superuser (point of sale...; no
             # client can obtain sudo): the change happened in its flow, which checked its rights
             kinds = ("earn", "redeem")
-            reason = self.env._("Balance change from another application")
+            reason = _lt("Balance change from another application")
         before = {card: card.points for card in tracked}
         res = super().write(vals)
         # A change from a flow of Odoo's that the ledger does not drive (reward line of a
@@ -238,6 +260,8 @@ class LoyaltyCard(models.Model):
         """Manual adjustments are for loyalty managers, and always say why."""
         if not self.env.user.has_group("crm_loyalty.group_manager"):
             raise UserError(self.env._("Only loyalty managers can adjust points."))
+        if isinstance(reason, LazyGettext):  # a text of ours, written in the customer's language
+            return
         if not isinstance(reason, str) or not reason.strip():
             raise UserError(self.env._("Give the reason of the adjustment."))
 

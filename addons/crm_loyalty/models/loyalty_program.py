@@ -10,14 +10,18 @@ from odoo.exceptions import ValidationError
 from odoo.fields import Command
 from odoo.tools import SQL
 from odoo.tools.i18n import format_list
+from odoo.tools.misc import formatLang
+from odoo.tools.translate import LazyTranslate
 
 from ..lib.points import MAX_POINTS
 from ..lib.points import PointsValueError
 from ..lib.points import clean_points
 from ..lib.points import lot_expiry_date
 from ..lib.points import round_points
+from ..lib.points import shown_decimals
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 # settings of the points' accounting: an accounting adviser's
 IFRS_FIELDS = frozenset(
@@ -845,6 +849,14 @@ class LoyaltyProgram(models.Model):
         self.ensure_one()
         return min(self.currency_id.decimal_places, 2) if self.currency_id else 2
 
+    def _crm_format_points(self, value):
+        """``value`` as the user reads points of this program in messages: at the program's
+        precision without trailing zeros, in the language of the environment (thousands
+        separator and decimal point), as the ``crm_points`` widget shows them."""
+        self.ensure_one()
+        value = round_points(value, self._crm_points_digits())
+        return formatLang(self.env, value, digits=shown_decimals(value, self._crm_points_digits()))
+
     def _crm_clean_points(self, value, allow_zero=False):
         """``value`` as points of this program: a finite number rounded to its precision.
 
@@ -901,7 +913,9 @@ class LoyaltyProgram(models.Model):
         Ledger = self.env["crm.loyalty.ledger"]
         now = fields.Datetime.now()
         today = fields.Date.context_today(self)
-        reason = self.env._("Opening balance: points the card held when its ledger started")
+        reason = Ledger._customer_text_sql(
+            _lt("Opening balance: points the card held when its ledger started"), "c"
+        )
         uid = self.env.uid
         drifted = []
         for program in programs:
@@ -969,9 +983,7 @@ class LoyaltyProgram(models.Model):
                         float(diff),
                         source=card,
                         source_type="system",
-                        reason=self.env._(
-                            "Points changed while the program was outside the ledger"
-                        ),
+                        reason=_lt("Points changed while the program was outside the ledger"),
                     )
             except UserError as error:
                 # a card below its own lots cannot be adjusted down: leave it to a manager

@@ -9,12 +9,15 @@ from odoo.fields import Command
 from odoo.fields import Domain
 from odoo.tools import float_round
 from odoo.tools.i18n import format_list
+from odoo.tools.translate import LazyTranslate
 
 from ..tools import ENGINE
 from ..tools import MANAGED
 from ..tools import RECORD
 from ..tools import in_engine
 from ..tools import ledger_scope
+
+_lt = LazyTranslate(__name__)
 
 COMPLIANCE = [
     ("flagged", "Paid With Another Method"),
@@ -448,7 +451,7 @@ class SaleOrder(models.Model):
                 state=state,
                 mature_date=mature_date,
                 amount=amount,
-                reason=self.env._("Purchase %s", self.name),
+                reason=_lt("Purchase %s", self.name),
             )
         costs = {}
         # the points rewards cost, as Odoo counts them (reward lines only)
@@ -463,7 +466,7 @@ class SaleOrder(models.Model):
                     "redeem",
                     -cost,
                     source=self,
-                    reason=self.env._("Reward on %s", self.name),
+                    reason=_lt("Reward on %s", self.name),
                 )
 
     def _crm_line_scope(self):
@@ -473,7 +476,7 @@ class SaleOrder(models.Model):
             self.env,
             RECORD,
             kind=("reverse", "redeem"),
-            reason=lambda: self.env._("Reward changed on %s", ", ".join(self.mapped("name"))),
+            reason=_lt("Reward changed on %s", ", ".join(self.mapped("name"))),
             source=self if len(self) == 1 else None,
         )
 

@@ -1,5 +1,6 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase
+from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 
@@ -27,3 +28,29 @@ class TestCrmLoyaltyTier(TransactionCase):
         Tier.create({"name": "Silver", "program_id": self.program.id, "threshold": 1000})
         with self.assertRaises(ValidationError):
             Tier.create({"name": "Silver bis", "program_id": self.program.id, "threshold": 1000})
+
+    def test_grouped_tier_list_sums_neither_thresholds_nor_multipliers(self):
+        """The list grouped by program asks the aggregates the web client derives from
+        fields_get (relational_model/utils.js): a sum of thresholds or factors is no total."""
+        Tier = self.env["crm.loyalty.tier"]
+        Tier.create({"name": "Silver", "program_id": self.program.id, "threshold": 250000})
+        Tier.create(
+            {"name": "Gold", "program_id": self.program.id, "threshold": 1500000, "multiplier": 2}
+        )
+        user = new_test_user(
+            self.env, login="loy_tier_reader", groups="base.group_user,crm_loyalty.group_user"
+        )
+        Tier = Tier.with_user(user)
+        fields_info = Tier.fields_get(["threshold", "multiplier"], ["type", "aggregator"])
+        aggregates = [
+            f"{name}:{info['aggregator']}"
+            for name, info in fields_info.items()
+            if info.get("aggregator")
+        ]
+        self.assertEqual(aggregates, [])
+        result = Tier.web_read_group(
+            [("program_id", "=", self.program.id)], ["program_id"], aggregates
+        )
+        [group] = result["groups"]
+        self.assertEqual(group["__count"], 2)
+        self.assertFalse({"threshold:sum", "multiplier:sum"} & set(group))

@@ -9,6 +9,7 @@ from odoo.addons.crm_loyalty.lib.points import clean_points
 from odoo.addons.crm_loyalty.lib.points import lot_expiry_date
 from odoo.addons.crm_loyalty.lib.points import qualifying_tier
 from odoo.addons.crm_loyalty.lib.points import round_points
+from odoo.addons.crm_loyalty.lib.points import shown_decimals
 
 
 class TestPointsLib(unittest.TestCase):
@@ -54,6 +55,12 @@ class TestPointsLib(unittest.TestCase):
         self.assertEqual(round_points(-0.005), -0.01)
         self.assertEqual(round_points(2.5, 0), 3.0)
         self.assertEqual(str(round_points(-0.004)), "0.0")
+
+    def test_points_are_shown_without_trailing_zeros(self):
+        self.assertEqual(shown_decimals(6930.0), 0)
+        self.assertEqual(shown_decimals(12.5), 1)
+        self.assertEqual(shown_decimals(12.345), 2)
+        self.assertEqual(shown_decimals(12.5, 0), 0)
 
     def test_clean_points_accepts_numbers_and_numeric_text(self):
         self.assertEqual(clean_points(12), 12.0)

@@ -1,7 +1,10 @@
 from odoo import models
+from odoo.tools.translate import LazyTranslate
 
 from ..tools import RECORD
 from ..tools import ledger_scope
+
+_lt = LazyTranslate(__name__)
 
 
 class BasePartnerMergeAutomaticWizard(models.TransientModel):
@@ -11,6 +14,6 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
 
     def _merge_loyalty_cards(self, src_partners, dst_partner):
         with ledger_scope(
-            self.env, RECORD, kind=("adjust", "adjust"), reason=self.env._("Customers merged")
+            self.env, RECORD, kind=("adjust", "adjust"), reason=_lt("Customers merged")
         ):
             return super()._merge_loyalty_cards(src_partners, dst_partner)
