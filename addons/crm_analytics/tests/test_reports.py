@@ -238,3 +238,13 @@ class TestReportGraphs(CrmAnalyticsCase):
                 averaged.append(view.xml_id)
                 self.assertEqual(arch.get("stacked"), "0", f"{view.xml_id} stacks {measures}")
         self.assertIn("crm_analytics.crm_report_cohort_view_graph", averaged)
+
+    def test_retention_graph_draws_retention(self):
+        """Odoo draws the last measure of a graph view: retention, churn being in the menu."""
+        view = self.env.ref("crm_analytics.crm_report_retention_view_graph")
+        arch = etree.fromstring(self.env["crm.report.retention"].get_view(view.id)["arch"])
+        measures = [
+            node.get("name") for node in arch.iter("field") if node.get("type") == "measure"
+        ]
+        self.assertEqual(measures[-1], "retention_rate")
+        self.assertIn("churn_rate", measures)

@@ -103,6 +103,8 @@ class TestPortalPoints(HttpCase):
         self.assertIn("4,321", response.text)
         self.assertNotIn(self.other_card.code, response.text)
         self.assertNotIn("9,876", response.text)
+        # the page says where the customer is: Home / Loyalty
+        self.assertRegex(response.text, r'<li class="breadcrumb-item active">\s*Loyalty\s*</li>')
 
     def test_points_page_needs_a_login(self):
         response = self.url_open("/my/points", allow_redirects=False)

@@ -129,6 +129,9 @@ class TestConsentPortal(HttpCase):
         page = self.url_open("/my/consent")
         self.assertEqual(page.status_code, 200)
         self.assertIn("o_crm_consent_form", page.text)
+        self.assertRegex(
+            page.text, r'<li class="breadcrumb-item active">\s*Contact preferences\s*</li>'
+        )
         self.assertNotIn("Otro Cliente", page.text)
         # e-mail unticked, phone ticked; a forged partner_id is ignored
         response = self.url_open(

@@ -143,6 +143,8 @@ class TestCreditHttp(HttpCase):
         )
         self.assertTrue(tile, "no House credit entry on the portal home")
         self.assertNotIn("d-none", tile.group(1))
+        page = self.url_open("/my/credit")
+        self.assertRegex(page.text, r'<li class="breadcrumb-item active">\s*House credit\s*</li>')
 
     def test_another_customer_s_credit_is_not_shown_on_the_portal(self):
         self.env["crm.credit.request"]._submit(self.debtor, self.company, 1000, "", "backoffice")
