@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from lxml import etree
 
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import TODAY
 from .common import CrmAnalyticsCase
@@ -203,6 +204,28 @@ class TestReports(CrmAnalyticsCase):
             expected = gold if str(row.date) >= "2025-06-01" else silver
             if str(row.date) >= "2024-01-01":
                 self.assertEqual(row.segment_id, expected, row.date)
+
+    def test_retention_opens_without_months_that_have_no_rate(self):
+        """The first month has no customer at its start, so no rate; the graph would draw it
+        at 0 %: the menu opens with the filter that leaves such months out."""
+        action = self.env.ref("crm_analytics.crm_report_retention_action")
+        context = safe_eval(action.context)
+        defaults = [
+            key[len("search_default_") :] for key in context if key.startswith("search_default_")
+        ]
+        arch = etree.fromstring(
+            self.env["crm.report.retention"].get_view(view_type="search")["arch"]
+        )
+        Report = self.env["crm.report.retention"]
+        domain = []
+        for node in arch.iter("filter"):
+            if node.get("name") in defaults:
+                domain += safe_eval(node.get("domain"))
+        everything = Report.search(self._company_domain())
+        self.assertTrue(everything.filtered(lambda row: not row.base_customers))
+        shown = Report.search(self._company_domain() + domain)
+        self.assertTrue(shown)
+        self.assertFalse(shown.filtered(lambda row: not row.base_customers))
 
 
 @tagged("post_install", "-at_install")
