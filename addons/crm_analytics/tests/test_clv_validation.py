@@ -137,14 +137,14 @@ class TestClvValidation(CrmAnalyticsCase):
 @tagged("post_install", "-at_install")
 class TestModelFitName(CrmAnalyticsCase):
     def test_fit_is_named_by_its_local_time_not_the_stored_utc(self):
-        manager = self.env["res.users"].create(
+        reader = self.env["res.users"].create(
             {
-                "name": "Gerente Santiago Test",
-                "login": "crm_fit_name_manager",
+                "name": "Analista Santiago Test",
+                "login": "crm_fit_name_reader",
                 "tz": "America/Santiago",
                 "company_id": self.company.id,
                 "company_ids": [self.company.id],
-                "group_ids": [self.env.ref("crm_analytics.group_manager").id],
+                "group_ids": [self.env.ref("crm_analytics.group_user").id],
             }
         )
         fit = self.env["crm.clv.model"].create(
@@ -155,7 +155,7 @@ class TestModelFitName(CrmAnalyticsCase):
                 "fit_date": datetime(2026, 12, 2, 14, 42, 10),  # UTC: 11:42 in Santiago (UTC-3)
             }
         )
-        name = fit.with_user(manager).display_name
+        name = fit.with_user(reader).display_name
         self.assertIn("11:42", name)
         self.assertNotIn("14:42", name)
         self.assertTrue(name.startswith(self.company.name))

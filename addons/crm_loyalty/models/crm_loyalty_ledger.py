@@ -311,13 +311,15 @@ class CrmLoyaltyLedger(models.Model):
         )
         if uncovered > 0:
             if kind != "reverse":
+                # the numbers in the user's language, whatever environment the card came in
+                shown = program.with_env(self.env)._crm_format_points
                 raise UserError(
                     self.env._(
                         "The card %(card)s has only %(available)s points available; "
                         "%(wanted)s were requested.",
                         card=card.code,
-                        available=program.with_env(self.env)._crm_format_points(wanted - uncovered),
-                        wanted=program.with_env(self.env)._crm_format_points(wanted),
+                        available=shown(wanted - uncovered),
+                        wanted=shown(wanted),
                     )
                 )
             vals["debt"] = uncovered

@@ -854,8 +854,10 @@ class LoyaltyProgram(models.Model):
         precision without trailing zeros, in the language of the environment (thousands
         separator and decimal point), as the ``crm_points`` widget shows them."""
         self.ensure_one()
-        value = round_points(value, self._crm_points_digits())
-        return formatLang(self.env, value, digits=shown_decimals(value, self._crm_points_digits()))
+        digits = self._crm_points_digits()
+        # rounded first as the ledger rounds (half up), not as "%.2f" would (12.345 -> 12.34)
+        value = round_points(value, digits)
+        return formatLang(self.env, value, digits=shown_decimals(value, digits))
 
     def _crm_clean_points(self, value, allow_zero=False):
         """``value`` as points of this program: a finite number rounded to its precision.
