@@ -7,6 +7,8 @@ from odoo.tests import HttpCase
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 
+from odoo.addons.crm_relationship.tests.common import offer_spanish_on_the_portal
+
 from .common import LoyaltyLedgerCase
 
 
@@ -105,6 +107,16 @@ class TestPortalPoints(HttpCase):
         self.assertNotIn("9,876", response.text)
         # the page says where the customer is: Home / Loyalty
         self.assertRegex(response.text, r'<li class="breadcrumb-item active">\s*Loyalty\s*</li>')
+
+    def test_points_page_is_in_the_customers_spanish(self):
+        offer_spanish_on_the_portal(self.env, ["portal", "crm_loyalty"])
+        self.portal_user.lang = "es_CL"
+        self.authenticate("loy_portal", "loy_portal")
+        response = self.url_open("/my/points")
+        self.assertEqual(response.status_code, 200)
+        self.assertRegex(response.text, r'<li class="breadcrumb-item active">\s*Fidelización\s*</li>')
+        # points with the language's thousands separator
+        self.assertIn("4.321", response.text)
 
     def test_points_page_needs_a_login(self):
         response = self.url_open("/my/points", allow_redirects=False)

@@ -2,10 +2,37 @@ from lxml import etree
 
 from odoo.fields import Date
 from odoo.tests import new_test_user
+from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 RELATIONAL = ("many2one", "one2many", "many2many")
+
+
+def offer_spanish_on_the_portal(env, modules):
+    """Activate es_CL with the Spanish of ``modules`` as their .po files give it, and offer it
+    on every website: with the web shop installed, a portal page is in the customer's language
+    only if the website offers it. Returns the language.
+
+    The views of ``modules`` first lose any Spanish the database holds, so that the pages
+    show what the .po files give, whatever an earlier load left."""
+    lang = env["res.lang"]._activate_lang("es_CL")
+    env.flush_all()
+    env.cr.execute(
+        SQL(
+            """UPDATE ir_ui_view v SET arch_db = v.arch_db - 'es_CL'
+                 FROM ir_model_data d
+                WHERE d.model = 'ir.ui.view' AND d.res_id = v.id AND d.module = ANY(%s)
+                  AND v.arch_db ? 'es_CL'""",
+            list(modules),
+        )
+    )
+    env["ir.ui.view"].invalidate_model(["arch_db"])
+    env["ir.module.module"]._load_module_terms(modules, ["es_CL"])
+    if "website" in env:
+        for website in env["website"].search([]):
+            website.language_ids |= lang
+    return lang
 
 
 def partner_form_fields(Partner):

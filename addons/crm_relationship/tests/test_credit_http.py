@@ -8,6 +8,8 @@ from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
+from .common import offer_spanish_on_the_portal
+
 
 @tagged("post_install", "-at_install")
 class TestCreditHttp(HttpCase):
@@ -145,6 +147,28 @@ class TestCreditHttp(HttpCase):
         self.assertNotIn("d-none", tile.group(1))
         page = self.url_open("/my/credit")
         self.assertRegex(page.text, r'<li class="breadcrumb-item active">\s*House credit\s*</li>')
+
+    def test_portal_pages_are_in_the_customers_spanish(self):
+        """A Spanish customer reads the portal home, the pages and their breadcrumbs in
+        Spanish (the web shop's website offering Spanish)."""
+        offer_spanish_on_the_portal(self.env, ["portal", "crm_relationship"])
+        self.portal_user.lang = "es_CL"
+        self.authenticate("credit_portal", "credit_portal")
+        home = self.url_open("/my")
+        self.assertEqual(home.status_code, 200)
+        self.assertIn("Crédito de la casa", home.text)
+        self.assertIn("Preferencias de contacto", home.text)
+        credit = self.url_open("/my/credit")
+        self.assertEqual(credit.status_code, 200)
+        self.assertRegex(
+            credit.text, r'<li class="breadcrumb-item active">\s*Crédito de la casa\s*</li>'
+        )
+        self.assertNotIn("House credit", credit.text)
+        consent = self.url_open("/my/consent")
+        self.assertEqual(consent.status_code, 200)
+        self.assertRegex(
+            consent.text, r'<li class="breadcrumb-item active">\s*Preferencias de contacto\s*</li>'
+        )
 
     def test_another_customer_s_credit_is_not_shown_on_the_portal(self):
         self.env["crm.credit.request"]._submit(self.debtor, self.company, 1000, "", "backoffice")
