@@ -114,7 +114,9 @@ class TestPortalPoints(HttpCase):
         self.authenticate("loy_portal", "loy_portal")
         response = self.url_open("/my/points")
         self.assertEqual(response.status_code, 200)
-        self.assertRegex(response.text, r'<li class="breadcrumb-item active">\s*Fidelización\s*</li>')
+        self.assertRegex(
+            response.text, r'<li class="breadcrumb-item active">\s*Fidelización\s*</li>'
+        )
         # points with the language's thousands separator
         self.assertIn("4.321", response.text)
 
