@@ -147,6 +147,18 @@ class TestCreditHttp(HttpCase):
         self.assertNotIn("d-none", tile.group(1))
         page = self.url_open("/my/credit")
         self.assertRegex(page.text, r'<li class="breadcrumb-item active">\s*House credit\s*</li>')
+        # no limit of their own: not "$ 0", which read as no credit at all
+        self.assertRegex(page.text, r'<strong class="o_crm_credit_limit">\s*none set\s*</strong>')
+
+    def test_the_portal_shows_the_customers_own_credit_limit(self):
+        self.customer.with_company(self.company).credit_limit = 250000
+        self.authenticate(self.portal_user.login, self.portal_user.login)
+        page = self.url_open("/my/credit")
+        limit = re.search(
+            r'<strong class="o_crm_credit_limit"[^>]*>(.*?)</strong>', page.text, re.S
+        )
+        self.assertTrue(limit)
+        self.assertIn("250,000", limit.group(1))
 
     def test_portal_pages_are_in_the_customers_spanish(self):
         """A Spanish customer reads the portal home, the pages and their breadcrumbs in
@@ -164,6 +176,9 @@ class TestCreditHttp(HttpCase):
             credit.text, r'<li class="breadcrumb-item active">\s*Crédito de la casa\s*</li>'
         )
         self.assertNotIn("House credit", credit.text)
+        self.assertRegex(
+            credit.text, r'<strong class="o_crm_credit_limit">\s*sin fijar\s*</strong>'
+        )
         consent = self.url_open("/my/consent")
         self.assertEqual(consent.status_code, 200)
         self.assertRegex(
