@@ -2,6 +2,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..tools import ENGINE
 from ..tools import in_engine
@@ -87,6 +88,14 @@ class CrmLoyaltyRevenueLine(models.Model):
         "(ledger_id) WHERE kind IN ('adjust', 'cancel', 'reward_cost')"
     )
     _opening_once = models.UniqueIndex("(program_id) WHERE kind = 'opening'")
+
+    @api.depends("kind", "program_id", "date")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for line in self:
+            parts = [kinds.get(line.kind), line.program_id.name, format_date(self.env, line.date)]
+            line.display_name = " - ".join(part for part in parts if part)
 
     @api.model_create_multi
     def create(self, vals_list):

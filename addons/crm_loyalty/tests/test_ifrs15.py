@@ -217,6 +217,17 @@ class TestIfrs15Acceptance(Ifrs15Case):
         )
         self.assertEqual(len(moves), 1)
 
+    def test_a_revenue_line_is_named_by_its_kind_program_and_date(self):
+        with freeze_time("2025-06-30"):
+            self._sell(50_000)
+        self._post_period("2025-12-31")
+        line = self._lines("defer").with_user(self.accountant)
+        self.assertEqual(len(line), 1)
+        self.assertEqual(
+            line.display_name, f"Deferred on Invoice - {self.program.name} - {line.date:%m/%d/%Y}"
+        )
+        self.assertNotIn("crm.loyalty.revenue.line", line.display_name)
+
     def test_a_credit_note_takes_back_its_share(self):
         with freeze_time("2025-06-30"):
             _order, invoice = self._sell(100_000)
