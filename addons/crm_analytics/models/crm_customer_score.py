@@ -144,7 +144,7 @@ class CrmCustomerScore(models.Model):
     )
     repeat_purchases = fields.Integer(help="Days with orders after the first one (BG/NBD x).")
     ordered_amount = fields.Monetary(
-        "Ordered in Model Window",
+        "Amount Ordered in Model Window",
         currency_field="currency_id",
         help="Untaxed amount of the confirmed orders in the data window of the fitted model "
         "(the customer's metrics show the invoiced revenue, net of credit notes).",
