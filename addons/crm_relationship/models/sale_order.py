@@ -17,6 +17,12 @@ class SaleOrder(models.Model):
         compute="_compute_crm_credit_block",
         help="Why this order cannot be confirmed on credit terms, if it cannot.",
     )
+    crm_credit_notice = fields.Text(
+        "Credit Notice",
+        compute="_compute_crm_credit_block",
+        help="What the salesperson should know before selling on credit terms to a customer "
+        "whose house credit a credit manager is to review (the order is not blocked).",
+    )
     crm_credit_override_ids = fields.One2many(
         "crm.credit.override", "order_id", string="Credit Overrides", readonly=True
     )
@@ -24,10 +30,13 @@ class SaleOrder(models.Model):
     @api.depends("partner_id", "company_id", "payment_term_id", "amount_total", "state")
     def _compute_crm_credit_block(self):
         for order in self:
-            block = None
+            block = notice = None
             if order.state in ("draft", "sent"):
                 block = order._crm_credit_block_reason()
+                if not block:
+                    notice = order._crm_credit_review_notice()
             order.crm_credit_block = block or False
+            order.crm_credit_notice = notice or False
 
     def _crm_is_immediate(self):
         """The order is paid at once: already paid online (its payment transactions cover it),
@@ -84,6 +93,41 @@ class SaleOrder(models.Model):
                 excess=formatLang(self.env, exposure - limit, currency_obj=currency),
             )
         return None
+
+    def _crm_credit_review_notice(self):
+        """What to know about an order on credit terms for a customer whose credit is to be
+        reviewed (the policy neither grants nor denies it), or None. Not a block: a credit
+        manager decides on the customer's credit, and the limit, if any, still applies."""
+        self.ensure_one()
+        company = self.company_id
+        if not company.account_use_credit_limit or not self.partner_id or self._crm_is_immediate():
+            return None
+        partner = self.partner_id.commercial_partner_id
+        # sudo: as in _crm_credit_block_reason, only this order's customer's decision, score,
+        # reasons and suggested limit are read.
+        metric = partner.sudo().with_company(company).crm_metric_id
+        if metric.credit_decision != "review":
+            return None
+        _ = self.env._
+        reasons = " ".join(metric.with_env(self.env)._credit_reason_lines())
+        if not metric.credit_has_history:
+            return _(
+                "House credit of %(customer)s is to be reviewed by a credit manager: %(reasons)s",
+                customer=partner.display_name,
+                reasons=reasons,
+            )
+        exposure, _limit = self._crm_credit_exposure()
+        currency = company.currency_id
+        return _(
+            "House credit of %(customer)s is to be reviewed by a credit manager (credit score "
+            "%(score)s): %(reasons)s The policy suggests a limit of %(suggested)s; with this "
+            "order they would owe %(exposure)s.",
+            customer=partner.display_name,
+            score=metric.credit_score,
+            reasons=reasons,
+            suggested=formatLang(self.env, metric.credit_limit_suggested, currency_obj=currency),
+            exposure=formatLang(self.env, exposure, currency_obj=currency),
+        )
 
     def _crm_credit_overridden(self):
         """A credit manager accepted this order for at least its current total."""

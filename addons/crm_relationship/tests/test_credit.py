@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user
 from odoo.tests import tagged
+from odoo.tools.misc import formatLang
 
 from .common import CrmRelationshipCommon
 
@@ -253,6 +254,30 @@ class TestCredit(CrmRelationshipCommon):
         order.payment_term_id = self.immediate
         order.action_confirm()
         self.assertEqual(order.state, "sale")
+
+    def test_a_customer_to_review_can_buy_on_credit_and_the_salesperson_is_told(self):
+        self._metrics()
+        order = self._quotation(self.late, 30000, self.thirty_days)
+        self.assertFalse(order.crm_credit_block)
+        exposure = formatLang(
+            self.env, order._crm_credit_exposure()[0], currency_obj=self.company.currency_id
+        )
+        self.assertEqual(
+            order.crm_credit_notice,
+            "House credit of Atrasado Test SpA is to be reviewed by a credit manager (credit "
+            "score 43): Pays 40 days late on average. 0 % of the invoices paid on time. "
+            "Customer for 10 month(s) only. The policy suggests a limit of "
+            f"$\N{NO-BREAK SPACE}17,200.00; with this order they would owe {exposure}.",
+        )
+        # a new customer: no history to quote
+        new = self._quotation(self.newcomer, 1000, self.thirty_days)
+        self.assertIn("No payment history yet", new.crm_credit_notice)
+        # nothing to say when the order is paid at once, or the credit granted
+        self.assertFalse(self._quotation(self.late, 1000, self.immediate).crm_credit_notice)
+        self.assertFalse(self._quotation(self.punctual, 1000, self.thirty_days).crm_credit_notice)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertFalse(order.crm_credit_notice)
 
     def test_over_the_limit_the_error_names_the_amounts(self):
         self._metrics()
