@@ -479,7 +479,9 @@ class TestPromotionPayment(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("Promotions with your payment method", response.text)
         self.assertIn("10% con Tarjeta Test", response.text)
-        self.assertIn("with Tarjeta Tienda Test", response.text)
+        self.assertIn('text-bg-info ms-1">with Tarjeta Tienda Test', response.text)
+        # what the promotion gives
+        self.assertIn(self.promo.reward_ids[0].description, response.text)
         # another customer's portal sees the offer, not this customer's use of it
         stranger = new_test_user(
             self.env,
@@ -492,6 +494,11 @@ class TestPromotionPayment(HttpCase):
         response = self.url_open("/my/points")
         self.assertIn("10% con Tarjeta Test", response.text)
         self.assertNotIn("Promotion used", response.text)
+        # a promotion named after its payment method does not repeat it in a badge
+        self.promo.name = "10% with Tarjeta Tienda Test"
+        response = self.url_open("/my/points")
+        self.assertIn("10% with Tarjeta Tienda Test", response.text)
+        self.assertNotIn('text-bg-info ms-1">with Tarjeta Tienda Test', response.text)
 
 
 @tagged("post_install", "-at_install")
