@@ -209,8 +209,9 @@ class CrmClvModel(models.Model):
     @api.depends_context("lang", "tz")
     def _compute_display_name(self):
         for model in self:
-            # the fit's time as the user reads it (language and time zone), not the stored UTC
-            when = format_datetime(self.env, model.fit_date, dt_format="short")
+            # the fit's time as the user reads it (language and time zone), not the stored UTC;
+            # the day as the other dates of the screen read it ("2 dic 2026", not "02-12-26")
+            when = format_datetime(self.env, model.fit_date, dt_format="d MMM y, HH:mm")
             model.display_name = f"{model.company_id.name} {when}".strip()
 
     # ------------------------------------------------------------------------------------------

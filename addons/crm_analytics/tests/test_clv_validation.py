@@ -156,6 +156,6 @@ class TestModelFitName(CrmAnalyticsCase):
             }
         )
         name = fit.with_user(reader).display_name
-        self.assertIn("11:42", name)
+        self.assertIn("2 Dec 2026, 11:42", name)
         self.assertNotIn("14:42", name)
         self.assertTrue(name.startswith(self.company.name))
