@@ -326,6 +326,13 @@ class LoyaltyProgram(models.Model):
                 self.env._("with %s", format_list(self.env, names, style="or")) if names else False
             )
 
+    def _crm_names_its_payment(self):
+        """The program's name already says its payment condition ("Cámara con Tarjeta Tienda
+        Andina"): the condition is not announced again beside the name."""
+        self.ensure_one()
+        label = self.crm_payment_label
+        return bool(label) and label.casefold() in (self.name or "").casefold()
+
     @api.constrains("crm_team_ids", "company_id")
     def _check_crm_teams(self):
         for program in self.filtered(lambda program: program.company_id and program.crm_team_ids):

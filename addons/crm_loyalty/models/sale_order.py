@@ -112,7 +112,7 @@ class SaleOrder(models.Model):
             programs = order.order_line.reward_id.program_id.filtered("crm_payment_restricted")
             labels = [
                 program.name
-                if program.crm_payment_label.casefold() in program.name.casefold()
+                if program._crm_names_its_payment()
                 else f"{program.name} ({program.crm_payment_label})"
                 for program in programs
             ]

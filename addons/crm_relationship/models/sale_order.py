@@ -32,9 +32,7 @@ class SaleOrder(models.Model):
         for order in self:
             block = notice = None
             if order.state in ("draft", "sent"):
-                block = order._crm_credit_block_reason()
-                if not block:
-                    notice = order._crm_credit_review_notice()
+                block, notice = order._crm_credit_assessment(with_notice=True)
             order.crm_credit_block = block or False
             order.crm_credit_notice = notice or False
 
@@ -62,27 +60,39 @@ class SaleOrder(models.Model):
 
     def _crm_credit_block_reason(self):
         """Why this order may not be confirmed on credit terms, or None."""
+        return self._crm_credit_assessment()[0]
+
+    def _crm_credit_assessment(self, with_notice=False):
+        """(block, notice) of this order on credit terms, each a sentence or None: why it may
+        not be confirmed, and, ``with_notice`` (the form, not the confirmation), what to know
+        when the customer's credit is to be reviewed (the policy neither grants nor denies
+        it: a credit manager decides on the customer's credit; the limit, if any, applies)."""
         self.ensure_one()
         company = self.company_id
         if not company.account_use_credit_limit or not self.partner_id or self._crm_is_immediate():
-            return None
+            return None, None
         partner = self.partner_id.commercial_partner_id
+        currency = company.currency_id
         _ = self.env._
         # sudo: the order's salesperson may not read customer metrics; only the credit
-        # decision and its reasons for this order's customer are read.
+        # decision, score, reasons and suggested limit of this order's customer are read.
         metric = partner.sudo().with_company(company).crm_metric_id
+
+        def reasons():
+            return " ".join(metric.with_env(self.env)._credit_reason_lines())
+
         if metric.credit_decision == "deny":
-            return _(
+            block = _(
                 "House credit is denied to %(customer)s (credit score %(score)s): %(reasons)s "
                 "Choose immediate payment terms, or ask a credit manager to override.",
                 customer=partner.display_name,
                 score=metric.credit_score,
-                reasons=" ".join(metric.with_env(self.env)._credit_reason_lines()),
+                reasons=reasons(),
             )
+            return block, None
         exposure, limit = self._crm_credit_exposure()
-        if limit > 0 and company.currency_id.compare_amounts(exposure, limit) > 0:
-            currency = company.currency_id
-            return _(
+        if limit > 0 and currency.compare_amounts(exposure, limit) > 0:
+            block = _(
                 "%(customer)s would owe %(exposure)s with this order (receivables, confirmed "
                 "orders not invoiced yet and this order), over the credit limit of %(limit)s "
                 "by %(excess)s. Choose immediate payment terms, or ask a credit manager to "
@@ -92,42 +102,29 @@ class SaleOrder(models.Model):
                 limit=formatLang(self.env, limit, currency_obj=currency),
                 excess=formatLang(self.env, exposure - limit, currency_obj=currency),
             )
-        return None
-
-    def _crm_credit_review_notice(self):
-        """What to know about an order on credit terms for a customer whose credit is to be
-        reviewed (the policy neither grants nor denies it), or None. Not a block: a credit
-        manager decides on the customer's credit, and the limit, if any, still applies."""
-        self.ensure_one()
-        company = self.company_id
-        if not company.account_use_credit_limit or not self.partner_id or self._crm_is_immediate():
-            return None
-        partner = self.partner_id.commercial_partner_id
-        # sudo: as in _crm_credit_block_reason, only this order's customer's decision, score,
-        # reasons and suggested limit are read.
-        metric = partner.sudo().with_company(company).crm_metric_id
-        if metric.credit_decision != "review":
-            return None
-        _ = self.env._
-        reasons = " ".join(metric.with_env(self.env)._credit_reason_lines())
+            return block, None
+        if not with_notice or metric.credit_decision != "review":
+            return None, None
         if not metric.credit_has_history:
-            return _(
+            notice = _(
                 "House credit of %(customer)s is to be reviewed by a credit manager: %(reasons)s",
                 customer=partner.display_name,
-                reasons=reasons,
+                reasons=reasons(),
             )
-        exposure, _limit = self._crm_credit_exposure()
-        currency = company.currency_id
-        return _(
-            "House credit of %(customer)s is to be reviewed by a credit manager (credit score "
-            "%(score)s): %(reasons)s The policy suggests a limit of %(suggested)s; with this "
-            "order they would owe %(exposure)s.",
-            customer=partner.display_name,
-            score=metric.credit_score,
-            reasons=reasons,
-            suggested=formatLang(self.env, metric.credit_limit_suggested, currency_obj=currency),
-            exposure=formatLang(self.env, exposure, currency_obj=currency),
-        )
+        else:
+            notice = _(
+                "House credit of %(customer)s is to be reviewed by a credit manager (credit "
+                "score %(score)s): %(reasons)s The policy suggests a limit of %(suggested)s; "
+                "with this order they would owe %(exposure)s.",
+                customer=partner.display_name,
+                score=metric.credit_score,
+                reasons=reasons(),
+                suggested=formatLang(
+                    self.env, metric.credit_limit_suggested, currency_obj=currency
+                ),
+                exposure=formatLang(self.env, exposure, currency_obj=currency),
+            )
+        return None, notice
 
     def _crm_credit_overridden(self):
         """A credit manager accepted this order for at least its current total."""
