@@ -45,6 +45,10 @@ class CrmLoyaltyDemo(models.AbstractModel):
         """Build the purchases of the store's card holders month by month, oldest first, then
         replay their segments. Called once by demo/crm_loyalty_andina_demo.xml."""
         company = self.env["res.company"].browse(company_id)
+        # Odoo loads a module's translations after its demo data: load crm_loyalty's now, so
+        # that the labels the history takes from its selections (the kind of each journal item
+        # of the points' liability) read in the store's language, as on a database in use.
+        self.env["ir.module.module"]._get("crm_loyalty")._update_translations()
         Store = self.env["crm.relationship.demo"]._demo_env(company)["crm.relationship.demo"]
         demo = self.with_env(Store.env)
         today = fields.Date.context_today(self)

@@ -13,7 +13,10 @@ class CrmRelationshipDemo(models.AbstractModel):
     @api.model
     def _create_credit_story(self, company_id):
         company = self.env["res.company"].browse(company_id)
+        # the store's staff ask in Spanish: the policy's notes on the requests read so
         env = self._demo_env(company)
+        if company.partner_id.lang:
+            env = env(context=dict(env.context, lang=company.partner_id.lang))
         company.write(
             {
                 "account_use_credit_limit": True,
