@@ -31,6 +31,22 @@ registry.category("web_tour.tours").add("crm_analytics_dashboard_tour", {
                         }
                     }
                 }
+                // The cohort table (rows 6-17): each month says how many customers it gained,
+                // 0 when none, and such a month shows no percentages (it read blank before).
+                const dashboard = model.getters.getSheetIds()[0];
+                for (let row = 5; row <= 16; row++) {
+                    const size = model.getters.getEvaluatedCell({ sheetId: dashboard, col: 1, row });
+                    if (typeof size.value !== "number") {
+                        errors.push(`cohort B${row + 1}: ${JSON.stringify(size.value)}, not a number`);
+                    } else if (size.value === 0) {
+                        for (let col = 2; col <= 14; col++) {
+                            const share = model.getters.getEvaluatedCell({ sheetId: dashboard, col, row });
+                            if (share.value !== "") {
+                                errors.push(`cohort ${toXC(col, row)}: ${share.value} for no customer`);
+                            }
+                        }
+                    }
+                }
                 // IFERROR hides a pivot that failed to load (a field renamed, a model the
                 // user cannot read): ask every pivot and chart data source directly.
                 for (const pivotId of model.getters.getPivotIds()) {
