@@ -38,6 +38,9 @@ class CrmLoyaltyTier(models.Model):
         help="Rewards of the program that only members of this tier or a higher one can claim.",
     )
     card_count = fields.Integer(compute="_compute_card_count", string="Members")
+    # what the threshold counts, for showing it: points, or an amount in the program's currency
+    tier_basis = fields.Selection(related="program_id.crm_tier_basis")
+    currency_id = fields.Many2one(related="program_id.currency_id")
 
     _threshold_positive = models.Constraint(
         "CHECK (threshold >= 0)", "A tier threshold cannot be negative."

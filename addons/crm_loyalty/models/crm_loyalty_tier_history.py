@@ -17,4 +17,10 @@ class CrmLoyaltyTierHistory(models.Model):
     new_tier_id = fields.Many2one("crm.loyalty.tier", ondelete="set null")
     date = fields.Date(required=True, default=fields.Date.context_today)
     reason = fields.Selection([("upgrade", "Upgrade"), ("downgrade", "Downgrade")], required=True)
-    qualifying_value = fields.Float(help="Points earned or amount spent in the window.")
+    # a sum of qualifying values over changes (and programs) means nothing
+    qualifying_value = fields.Float(
+        help="Points earned or amount spent in the window.", aggregator=False
+    )
+    # what the qualifying value counts, for showing it (see crm.loyalty.tier)
+    tier_basis = fields.Selection(related="program_id.crm_tier_basis")
+    currency_id = fields.Many2one(related="program_id.currency_id")

@@ -38,3 +38,46 @@ class TestPointsUi(HttpCase):
             "crm_loyalty_points_tour",
             login=user.login,
         )
+
+    def test_tier_values_read_as_money_or_points(self):
+        """A tier change's qualifying value is an amount in the program's currency where the
+        tiers count the amount spent, and whole points where they count points."""
+        company = self.env["res.company"].create({"name": "Tienda Niveles Tour"})
+        user = new_test_user(
+            self.env,
+            login="loy_tier_tour",
+            groups="base.group_user,crm_loyalty.group_user",
+            company_id=company.id,
+            company_ids=[company.id],
+        )
+        for basis, value in (("amount", 251250), ("points", 6250)):
+            program = self.env["loyalty.program"].create(
+                {
+                    "name": f"Niveles Tour {basis}",
+                    "program_type": "loyalty",
+                    "company_id": company.id,
+                    "crm_tier_basis": basis,
+                }
+            )
+            tier = self.env["crm.loyalty.tier"].create(
+                {"name": "Plata", "program_id": program.id, "threshold": 5000}
+            )
+            partner = self.env["res.partner"].create({"name": f"Cliente Niveles {basis}"})
+            card = self.env["loyalty.card"].create(
+                {"program_id": program.id, "partner_id": partner.id}
+            )
+            self.env["crm.loyalty.tier.history"].create(
+                {
+                    "card_id": card.id,
+                    "new_tier_id": tier.id,
+                    "reason": "upgrade",
+                    "qualifying_value": value,
+                }
+            )
+            self.assertEqual(card.crm_tier_history_ids.tier_basis, basis)
+            self.assertEqual(card.crm_tier_history_ids.currency_id, company.currency_id)
+        self.start_tour(
+            "/odoo/action-crm_loyalty.crm_loyalty_tier_history_action",
+            "crm_loyalty_tier_values_tour",
+            login=user.login,
+        )

@@ -1,6 +1,6 @@
 import { registry } from "@web/core/registry";
-import { floatField } from "@web/views/fields/float/float_field";
-import { formatFloat } from "@web/views/fields/formatters";
+import { FloatField, floatField } from "@web/views/fields/float/float_field";
+import { formatFloat, formatMonetary } from "@web/views/fields/formatters";
 
 /**
  * Points: shown with the decimals they have and no more ("1.250" for whole points, "12,5" for
@@ -19,6 +19,34 @@ formatPoints.extractOptions = (fieldInfo) => ({
 registry.category("formatters").add("crm_points", formatPoints);
 registry.category("fields").add("crm_points", {
     ...floatField,
+    extractProps: (fieldInfo, dynamicInfo) => ({
+        ...floatField.extractProps(fieldInfo, dynamicInfo),
+        trailingZeros: false,
+    }),
+});
+
+/**
+ * A tier's threshold or a card's qualifying value: an amount in the program's currency where
+ * its tiers qualify on the amount spent ("$ 1.000.000"), points otherwise ("5.000"). Edited
+ * as a plain number.
+ */
+export class TierValueField extends FloatField {
+    get formattedValue() {
+        const data = this.props.record.data;
+        if (this.props.readonly && data.tier_basis === "amount") {
+            return formatMonetary(this.value, { currencyId: data.currency_id?.id });
+        }
+        return super.formattedValue;
+    }
+}
+
+registry.category("fields").add("crm_tier_value", {
+    ...floatField,
+    component: TierValueField,
+    fieldDependencies: [
+        { name: "tier_basis", type: "selection" },
+        { name: "currency_id", type: "many2one" },
+    ],
     extractProps: (fieldInfo, dynamicInfo) => ({
         ...floatField.extractProps(fieldInfo, dynamicInfo),
         trailingZeros: false,
