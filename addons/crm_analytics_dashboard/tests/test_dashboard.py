@@ -230,3 +230,26 @@ class TestCustomerAnalyticsDashboard(HttpCase):
             "crm_analytics_dashboard_tour",
             login=self.analyst.login,
         )
+
+    def test_store_analyst_sees_the_dashboard_of_a_scored_store(self):
+        """The same tour as an analytics user of the demo store, whose customers are scored:
+        its churn bands count every one of them (the main company has no scores)."""
+        store = self.env.ref("crm_relationship.res_company_andina_demo", raise_if_not_found=False)
+        if not store:
+            self.skipTest("the demo store is installed with the demo data only")
+        self.assertTrue(
+            self.env["crm.customer.score"].search_count([("company_id", "=", store.id)])
+        )
+        analyst = new_test_user(
+            self.env,
+            login="dash_store_analyst",
+            groups="crm_analytics.group_user",
+            lang="es_CL",
+            company_id=store.id,
+            company_ids=[store.id],
+        )
+        self.start_tour(
+            "/odoo/action-crm_analytics_dashboard.spreadsheet_dashboard_customer_analytics_action",
+            "crm_analytics_dashboard_tour",
+            login=analyst.login,
+        )

@@ -47,6 +47,19 @@ registry.category("web_tour.tours").add("crm_analytics_dashboard_tour", {
                         }
                     }
                 }
+                // The churn bands' bars (Data!B26:D26, one per band, coloured by what it means)
+                // count every scored customer of the churn bands' pivot: a band's key misspelt
+                // would read 0 (IFERROR) and leave customers out.
+                const data = model.getters.getSheetIds()[1];
+                const bands = [1, 2, 3].map(
+                    (col) => model.getters.getEvaluatedCell({ sheetId: data, col, row: 25 }).value
+                );
+                const bandPivot = model.getters.getPivot("4");
+                await bandPivot.load();
+                const scored = bandPivot.getPivotCellValueAndFormat("__count:sum", []).value || 0;
+                if (bands.some((n) => typeof n !== "number") || bands[0] + bands[1] + bands[2] !== scored) {
+                    errors.push(`churn bands ${bands.join(", ")} for ${scored} scored customers`);
+                }
                 // IFERROR hides a pivot that failed to load (a field renamed, a model the
                 // user cannot read): ask every pivot and chart data source directly.
                 for (const pivotId of model.getters.getPivotIds()) {
