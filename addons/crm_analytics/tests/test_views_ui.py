@@ -1,4 +1,5 @@
 from odoo.tests import HttpCase
+from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 DASHBOARD_ACTIONS = (
@@ -46,3 +47,29 @@ class TestViewsUi(HttpCase):
             "crm_analytics_views_tour",
             login="admin",
         )
+
+    def test_rate_graphs_read_whole_percentages_on_their_axis(self):
+        """Retention, churn and cohort graphs as an analytics user of the demo store: the
+        axis of a rate in percent reads "100", "90", not "100.00"."""
+        store = self.env.ref("crm_relationship.res_company_andina_demo", raise_if_not_found=False)
+        if not store:
+            self.skipTest("the demo store is installed with the demo data only")
+        new_test_user(
+            self.env,
+            login="rate_axes_analyst",
+            groups="crm_analytics.group_user",
+            company_id=store.id,
+            company_ids=[store.id],
+        )
+        for action in ("crm_report_retention_action", "crm_report_cohort_action"):
+            with self.subTest(action=action):
+                self.assertTrue(
+                    self.env[self.env.ref(f"crm_analytics.{action}").res_model].search_count(
+                        [("company_id", "=", store.id)]
+                    )
+                )
+                self.start_tour(
+                    f"/odoo/action-crm_analytics.{action}",
+                    "crm_analytics_rate_axes_tour",
+                    login="rate_axes_analyst",
+                )
