@@ -26,6 +26,7 @@
     "demo": [
         "demo/crm_customer_segment_demo.xml",
         "demo/crm_demo_store_demo.xml",
+        "demo/crm_demo_users_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["crm_relationship/static/src/**/*"],
