@@ -29,8 +29,6 @@ env['ir.config_parameter'].set_param(
 store = env.ref('crm_relationship.res_company_andina_demo', raise_if_not_found=False)
 if store:
     env.ref('base.user_admin').write({'company_id': store.id, 'tz': 'America/Santiago'})
-    # the store's staff and portal customer (demo users of the addons) speak Spanish (Chile)
-    env['res.users'].search([('company_id', '=', store.id)]).write({'lang': 'es_CL'})
 # the store's online shop answers on localhost, in Spanish (Chile)
 shop = env.ref('crm_loyalty_website_sale.website_andina_demo', raise_if_not_found=False)
 if shop:

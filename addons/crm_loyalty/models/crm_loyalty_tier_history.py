@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import fields
 from odoo import models
 
@@ -21,6 +22,17 @@ class CrmLoyaltyTierHistory(models.Model):
     qualifying_value = fields.Float(
         help="Points earned or amount spent in the window.", aggregator=False
     )
-    # what the qualifying value counts, for showing it (see crm.loyalty.tier)
-    tier_basis = fields.Selection(related="program_id.crm_tier_basis")
+    # What the qualifying value counted when the change was recorded, for showing it as points
+    # or as an amount (see crm.loyalty.tier): kept, as a program may change its basis later.
+    tier_basis = fields.Selection(
+        [("points", "Points earned"), ("amount", "Amount spent")],
+        string="Tier Qualification",
+        compute="_compute_tier_basis",
+        store=True,
+    )
     currency_id = fields.Many2one(related="program_id.currency_id")
+
+    @api.depends("card_id")
+    def _compute_tier_basis(self):
+        for change in self:
+            change.tier_basis = change.card_id.program_id.crm_tier_basis

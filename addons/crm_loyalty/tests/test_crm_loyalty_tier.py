@@ -54,3 +54,38 @@ class TestCrmLoyaltyTier(TransactionCase):
         [group] = result["groups"]
         self.assertEqual(group["__count"], 2)
         self.assertFalse({"threshold:sum", "multiplier:sum"} & set(group))
+
+    def test_a_tier_change_keeps_the_basis_it_was_counted_on(self):
+        """A change recorded while the tiers counted the amount spent still reads as an amount
+        after the program switches to points (and the other way round)."""
+        self.program.crm_tier_basis = "amount"
+        tier = self.env["crm.loyalty.tier"].create(
+            {"name": "Plata", "program_id": self.program.id, "threshold": 250000}
+        )
+        partner = self.env["res.partner"].create({"name": "Cliente Base"})
+        card = self.env["loyalty.card"].create(
+            {"program_id": self.program.id, "partner_id": partner.id}
+        )
+        History = self.env["crm.loyalty.tier.history"]
+        spent = History.create(
+            {
+                "card_id": card.id,
+                "new_tier_id": tier.id,
+                "reason": "upgrade",
+                "qualifying_value": 251250,
+            }
+        )
+        self.assertEqual((spent.tier_basis, tier.tier_basis), ("amount", "amount"))
+        self.program.crm_tier_basis = "points"
+        earned = History.create(
+            {
+                "card_id": card.id,
+                "new_tier_id": tier.id,
+                "reason": "upgrade",
+                "qualifying_value": 6250,
+            }
+        )
+        self.env.invalidate_all()
+        self.assertEqual(spent.tier_basis, "amount")
+        self.assertEqual(earned.tier_basis, "points")
+        self.assertEqual(tier.tier_basis, "points")

@@ -42,13 +42,17 @@ class TestPointsUi(HttpCase):
     def test_tier_values_read_as_money_or_points(self):
         """A tier change's qualifying value is an amount in the program's currency where the
         tiers count the amount spent, and whole points where they count points."""
-        company = self.env["res.company"].create({"name": "Tienda Niveles Tour"})
+        # in dollars and in English: the tour reads "$" and "251,250.00"
+        company = self.env["res.company"].create(
+            {"name": "Tienda Niveles Tour", "currency_id": self.env.ref("base.USD").id}
+        )
         user = new_test_user(
             self.env,
             login="loy_tier_tour",
             groups="base.group_user,crm_loyalty.group_user",
             company_id=company.id,
             company_ids=[company.id],
+            lang="en_US",
         )
         for basis, value in (("amount", 251250), ("points", 6250)):
             program = self.env["loyalty.program"].create(

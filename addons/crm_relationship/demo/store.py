@@ -46,6 +46,22 @@ class CrmRelationshipDemo(models.AbstractModel):
         )
 
     @api.model
+    def _staff_roles(self, user_xmlids, group_xmlids=(), lang="es_CL"):
+        """Give the store's demo users `user_xmlids` the groups `group_xmlids` (an addon adds
+        its own role to crm_relationship's users) and the store's language when the database
+        has it (make run loads Spanish (Chile); the test database has English only). Called on
+        install and on update, so that the demo users of an older database get their new
+        groups; a demo user deleted since is left out."""
+        users = self.env["res.users"]
+        for xmlid in user_xmlids:
+            users |= self.env.ref(xmlid, raise_if_not_found=False) or users.browse()
+        groups = [self.env.ref(xmlid).id for xmlid in group_xmlids]
+        if groups:
+            users.write({"group_ids": [Command.link(group_id) for group_id in groups]})
+        if lang and self.env["res.lang"]._lang_get(lang):
+            users.write({"lang": lang})
+
+    @api.model
     def _create_store(self, company_id):
         """Set up the accounting of the demo retailer in Chilean pesos, create its products and
         the two-year history of its customers who hold no store card, then replay their segments
