@@ -2,6 +2,8 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
+from .loyalty_program import TIER_BASES
+
 
 class CrmLoyaltyTierHistory(models.Model):
     """Log of the tier changes of a card (upgrades at once, downgrades after retention)."""
@@ -25,7 +27,7 @@ class CrmLoyaltyTierHistory(models.Model):
     # What the qualifying value counted when the change was recorded, for showing it as points
     # or as an amount (see crm.loyalty.tier): kept, as a program may change its basis later.
     tier_basis = fields.Selection(
-        [("points", "Points earned"), ("amount", "Amount spent")],
+        TIER_BASES,
         string="Tier Qualification",
         compute="_compute_tier_basis",
         store=True,

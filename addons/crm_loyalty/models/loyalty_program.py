@@ -23,6 +23,9 @@ from ..lib.points import shown_decimals
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
+# What a program's tiers count (crm_tier_basis), and each tier change counted (its tier_basis).
+TIER_BASES = [("points", "Points earned"), ("amount", "Amount spent")]
+
 # settings of the points' accounting: an accounting adviser's
 IFRS_FIELDS = frozenset(
     {
@@ -98,7 +101,7 @@ class LoyaltyProgram(models.Model):
         "points are recorded as a debt that future earnings settle.",
     )
     crm_tier_basis = fields.Selection(
-        [("points", "Points earned"), ("amount", "Amount spent")],
+        TIER_BASES,
         string="Tier Qualification",
         default="points",
         required=True,

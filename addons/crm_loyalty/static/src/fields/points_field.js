@@ -17,13 +17,14 @@ formatPoints.extractOptions = (fieldInfo) => ({
 });
 
 registry.category("formatters").add("crm_points", formatPoints);
-registry.category("fields").add("crm_points", {
+export const pointsField = {
     ...floatField,
     extractProps: (fieldInfo, dynamicInfo) => ({
         ...floatField.extractProps(fieldInfo, dynamicInfo),
         trailingZeros: false,
     }),
-});
+};
+registry.category("fields").add("crm_points", pointsField);
 
 /**
  * A tier's threshold or a card's qualifying value: an amount in the program's currency where
@@ -41,14 +42,10 @@ export class TierValueField extends FloatField {
 }
 
 registry.category("fields").add("crm_tier_value", {
-    ...floatField,
+    ...pointsField,
     component: TierValueField,
     fieldDependencies: [
         { name: "tier_basis", type: "selection" },
         { name: "currency_id", type: "many2one" },
     ],
-    extractProps: (fieldInfo, dynamicInfo) => ({
-        ...floatField.extractProps(fieldInfo, dynamicInfo),
-        trailingZeros: false,
-    }),
 });
