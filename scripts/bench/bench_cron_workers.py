@@ -123,13 +123,15 @@ def prepare(env, company_id):
 
 
 def mark_all_stale(env, database, company_id):
-    """Every metrics row of the company last refreshed two days ago: all stale."""
+    """Every metrics row of the company last refreshed two days ago and to recompute from its
+    documents (as on the day of the weekly recompute): all stale, none brought forward."""
     # not a refresh: not logged
     env.cr.execute("ALTER TABLE crm_customer_metric DISABLE TRIGGER bench_log_refresh_update")
     env.cr.execute(
         SQL(
             """UPDATE crm_customer_metric
-                  SET refreshed_at = now() AT TIME ZONE 'UTC' - interval '2 days'
+                  SET refreshed_at = now() AT TIME ZONE 'UTC' - interval '2 days',
+                      facts_date = NULL
                 WHERE company_id = %s""",
             company_id,
         )

@@ -37,11 +37,25 @@ class Fact:
     """One column of the customer facts: ``expression`` is SQL over the aliases of the final
     SELECT (``so`` for the orders part, ``sod`` for purchase days, ``inv`` for invoices and credit notes, ``pay`` for
     payments and installments, ``w`` for the window's parameters ``w.as_of``), or over ``k``
-    for the (partner_id, company_id) key."""
+    for the (partner_id, company_id) key.
+
+    ``aged``, for a fact that moves with the day alone (no document written or dated in
+    between): SQL giving it on the day ``w.as_of`` from the metrics row ``m`` that stored it on
+    the day ``m.facts_date``, where ``so`` reads the stored orders columns of the same names
+    (crm.customer.metric's daily update brings those rows forward instead of recomputing
+    them). None: the fact only changes with a document, a payment or a date its part reads,
+    which that update's `_crossed_keys_query` then sees."""
 
     name: str
     part: str
     expression: str
+    aged: str | None = None
+
+
+ORDERS_PER_MONTH = (
+    "COALESCE(so.order_count / GREATEST((w.as_of - so.first_order_date) / 30.4375, 1), 0)"
+)
+DAYS_SINCE_LAST_ORDER = "w.as_of - so.last_order_date"
 
 
 # The facts of one customer (commercial partner) in one company over a window, one column each.
@@ -56,11 +70,7 @@ FACTS = [
     Fact("margin_total", "so", "COALESCE(so.margin, 0)"),
     Fact("margin_known", "so", "COALESCE(so.margin_known, FALSE)"),
     Fact("average_ticket", "so", "COALESCE(so.amount / NULLIF(so.order_count, 0), 0)"),
-    Fact(
-        "orders_per_month",
-        "so",
-        "COALESCE(so.order_count / GREATEST((w.as_of - so.first_order_date) / 30.4375, 1), 0)",
-    ),
+    Fact("orders_per_month", "so", ORDERS_PER_MONTH, aged=ORDERS_PER_MONTH),
     Fact(
         "mean_days_between_orders",
         "so",
@@ -68,7 +78,7 @@ FACTS = [
                 THEN (so.last_order_date - so.first_order_date)::float / (so.order_count - 1)
            END""",
     ),
-    Fact("days_since_last_order", "so", "w.as_of - so.last_order_date"),
+    Fact("days_since_last_order", "so", DAYS_SINCE_LAST_ORDER, aged=DAYS_SINCE_LAST_ORDER),
     Fact("margin_percent", "so", "COALESCE(so.margin / NULLIF(so.amount, 0), 0)"),
     Fact("preferred_team_id", "so", "so.team_id"),
     Fact("preferred_medium_id", "so", "so.medium_id"),
@@ -85,7 +95,14 @@ FACTS = [
     Fact("on_time_ratio", "pay", "pay.on_time_ratio"),
     Fact("overdue_amount", "pay", "COALESCE(pay.overdue_amount, 0)"),
     Fact("overdue_invoice_count", "pay", "COALESCE(pay.overdue_invoice_count, 0)"),
-    Fact("oldest_overdue_days", "pay", "COALESCE(pay.oldest_overdue_days, 0)"),
+    Fact(
+        "oldest_overdue_days",
+        "pay",
+        "COALESCE(pay.oldest_overdue_days, 0)",
+        # the oldest overdue installment stays the oldest while none falls due or is paid
+        aged="CASE WHEN m.oldest_overdue_days > 0"
+        " THEN m.oldest_overdue_days + (w.as_of - m.facts_date) ELSE 0 END",
+    ),
 ]
 
 
@@ -309,6 +326,15 @@ class CrmCustomerFacts(models.AbstractModel):
         """
         as_of = window.as_of
         partner_moves = self._partner_condition(partners, "am", SQL("am.commercial_partner_id"))
+        partials = SQL("account_partial_reconcile part ON part.debit_move_id = i.id")
+        if partners is not None and not callable(partners):
+            # A list of customers: their installments' payments through the index on
+            # debit_move_id (the planner, misjudging how many installments they have, hashed
+            # every payment of the company: 1,300 customers 0.37 s -> 0.17 s).
+            partials = SQL(
+                """LATERAL (SELECT * FROM account_partial_reconcile part
+                             WHERE part.debit_move_id = i.id OFFSET 0) AS part ON TRUE"""
+            )
         # One row per payment and per unpaid installment, aggregated once per customer (an
         # invoice counts once: count(DISTINCT move_id)). The installments are read from the
         # index on posted payment-term lines (account_move_line.py: parent_state = 'posted'
@@ -345,8 +371,8 @@ class CrmCustomerFacts(models.AbstractModel):
                        CASE WHEN part.max_date > %(as_of)s THEN part.amount END AS overdue_amount,
                        CASE WHEN part.max_date > %(as_of)s THEN i.date_maturity END
                            AS overdue_since
-                  FROM account_partial_reconcile part
-                  JOIN installments i ON i.id = part.debit_move_id
+                  FROM installments i
+                  JOIN %(partials)s
                  WHERE (part.max_date <= %(as_of)s OR i.date_maturity < %(as_of)s)
                    AND part.credit_move_id NOT IN (SELECT id FROM refund_lines)
                 UNION ALL
@@ -371,7 +397,71 @@ class CrmCustomerFacts(models.AbstractModel):
             companies=self._company_condition(SQL("am.company_id"), company_ids),
             window=self._window_condition(SQL("am.invoice_date"), window),
             partner_moves=partner_moves,
+            partials=partials,
         )
+
+    @api.model
+    def _crossed_keys_query(self, company_ids, date_from, as_of, partners=None):
+        """SQL: the (partner_id, company_id) pairs whose facts on ``as_of`` may differ from
+        those on ``date_from`` (earlier) although none of their documents was written in
+        between: an order, invoice or credit note dated in between, an invoice leaving the
+        last 12 months, an installment falling due, a payment dated in between. The facts of
+        every other pair move with the day alone (:attr:`Fact.aged`). Extend it with the
+        dates a part added reads."""
+        since_12m = self._window(date_from).since_12m
+        crossed = [
+            SQL(
+                """SELECT p.commercial_partner_id, so.company_id
+                     FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                    WHERE so.state = 'sale' AND so.date_order >= %(after)s
+                      AND so.date_order < %(date_to)s AND %(companies)s AND %(partners)s""",
+                after=date_from + timedelta(days=1),
+                date_to=as_of + timedelta(days=1),
+                companies=self._company_condition(SQL("so.company_id"), company_ids),
+                partners=self._partner_condition(partners, "so", SQL("p.commercial_partner_id")),
+            ),
+            SQL(
+                """SELECT am.commercial_partner_id, am.company_id
+                     FROM account_move am
+                    WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+                      AND ((am.invoice_date > %(date_from)s AND am.invoice_date <= %(as_of)s)
+                           OR (am.invoice_date > %(since_from)s
+                               AND am.invoice_date <= %(since_to)s))
+                      AND %(companies)s AND %(partners)s""",
+                date_from=date_from,
+                as_of=as_of,
+                since_from=since_12m,
+                since_to=self._window(as_of).since_12m,
+                companies=self._company_condition(SQL("am.company_id"), company_ids),
+                partners=self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
+            ),
+            SQL(
+                """SELECT am.commercial_partner_id, am.company_id
+                     FROM account_move_line aml
+                     JOIN account_move am ON am.id = aml.move_id
+                    WHERE aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
+                      AND am.move_type = 'out_invoice'
+                      AND aml.date_maturity >= %(date_from)s AND aml.date_maturity < %(as_of)s
+                      AND %(companies)s AND %(partners)s""",
+                date_from=date_from,
+                as_of=as_of,
+                companies=self._company_condition(SQL("am.company_id"), company_ids),
+                partners=self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
+            ),
+            SQL(
+                """SELECT am.commercial_partner_id, am.company_id
+                     FROM account_partial_reconcile part
+                     JOIN account_move_line aml ON aml.id = part.debit_move_id
+                     JOIN account_move am ON am.id = aml.move_id
+                    WHERE part.max_date > %(date_from)s AND part.max_date <= %(as_of)s
+                      AND am.move_type = 'out_invoice' AND %(companies)s AND %(partners)s""",
+                date_from=date_from,
+                as_of=as_of,
+                companies=self._company_condition(SQL("am.company_id"), company_ids),
+                partners=self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
+            ),
+        ]
+        return SQL(" UNION ").join(crossed)
 
     # ------------------------------------------------------------------------------------------
     # the builder

@@ -10,6 +10,8 @@ from odoo import sql_db
 from odoo.tools import SQL
 from odoo.tools import split_every
 
+from ..tools import SCAN_SETTINGS
+from ..tools import local_settings
 from .crm_customer_metric import CRON_BATCH_SIZE
 
 # Stale customers refreshed per batch (one statement, one commit), and at most claimed at once.
@@ -120,12 +122,15 @@ class CrmCustomerMetricPlan(models.Model):
     @api.model
     def _join_run(self, lock_cr, company_ids, partner_ids=None):
         """The plan's ranges of `company_ids`, as `_plan_ranges`; written first if there is
-        none (and the other worker crons woken if there is more than one claim), and
-        committed: the plan's writer holds the planner lock, so that the others wait for it
+        none, after bringing forward the rows that need no recompute (and the other worker
+        crons woken if there is more than one claim), and committed: the plan's writer holds the planner lock, so that the others wait for it
         and then read its plan."""
         lock_cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", CLAIM_LOCK_SPACE, PLANNER_LOCK))
         ranges = self._plan_ranges(lock_cr, company_ids)
         if not ranges:
+            # the rows that only need bringing forward to the day, in one pass; the plan
+            # lists those to recompute from their documents
+            self.env["crm.customer.metric"]._age_metrics(company_ids, partner_ids)
             ranges = sorted(self._make_plan(company_ids, partner_ids))
             if len(self._plan_claims(ranges)) > 1:
                 self._wake_other_workers()
@@ -192,19 +197,20 @@ class CrmCustomerMetricPlan(models.Model):
         """Write the stale keys of `company_ids` (of `partner_ids` only, if given) in the plan,
         by range, each with its refreshed_at; return the ranges written, as `_plan_ranges`."""
         stale = self.env["crm.customer.metric"]._stale_keys_query(company_ids, partner_ids)
-        return self.env.execute_query(
-            SQL(
-                """INSERT INTO crm_customer_metric_plan
-                          (company_id, range_index, stale_keys, key_count)
-                   SELECT company_id, partner_id / %(span)s,
-                          jsonb_object_agg(partner_id, refreshed_at), count(*)
-                     FROM (%(stale)s) AS s
-                    GROUP BY 1, 2
-                RETURNING company_id, range_index, key_count""",
-                span=CLAIM_ID_SPAN,
-                stale=stale,
+        with local_settings(self.env.cr, SCAN_SETTINGS):
+            return self.env.execute_query(
+                SQL(
+                    """INSERT INTO crm_customer_metric_plan
+                              (company_id, range_index, stale_keys, key_count)
+                       SELECT company_id, partner_id / %(span)s,
+                              jsonb_object_agg(partner_id, refreshed_at), count(*)
+                         FROM (%(stale)s) AS s
+                        GROUP BY 1, 2
+                    RETURNING company_id, range_index, key_count""",
+                    span=CLAIM_ID_SPAN,
+                    stale=stale,
+                )
             )
-        )
 
     @api.model
     def _plan_claims(self, ranges):

@@ -32,7 +32,8 @@ class TestCronWorkers(TransactionCase):
     customer is refreshed by exactly one of them, also when one of them dies mid-run.
 
     The workers run as the cron's user (the superuser) on committed data: twelve customers of
-    the main company whose metrics were last refreshed two days ago, so stale. Each worker is
+    the main company whose metrics were last refreshed two days ago and last recomputed from
+    their documents eight days ago, so due for their weekly recompute. Each worker is
     limited to these customers (`_run_worker`'s partner_ids), so the rest of the database
     plays no part.
     """
@@ -52,7 +53,8 @@ class TestCronWorkers(TransactionCase):
             cr.execute(
                 SQL(
                     """UPDATE crm_customer_metric
-                          SET refreshed_at = now() AT TIME ZONE 'UTC' - interval '2 days'
+                          SET refreshed_at = now() AT TIME ZONE 'UTC' - interval '2 days',
+                              facts_date = facts_date - 2, recomputed_date = recomputed_date - 8
                         WHERE partner_id = ANY(%s)""",
                     partners.ids,
                 )
@@ -355,7 +357,8 @@ class TestCronWorkerWakeUp(TransactionCase):
         cls.env.flush_all()
         cls.env.cr.execute(
             SQL(
-                """UPDATE crm_customer_metric SET refreshed_at = refreshed_at - interval '2 days'
+                """UPDATE crm_customer_metric SET refreshed_at = refreshed_at - interval '2 days',
+                          facts_date = facts_date - 2, recomputed_date = recomputed_date - 8
                     WHERE partner_id = ANY(%s)""",
                 partners.ids,
             )

@@ -271,13 +271,15 @@ class TestBrokenSegmentRule(CrmRelationshipCommon):
     def test_hourly_cron_goes_on_past_a_broken_rule(self):
         self._break(self.first, "[('order_count', '=', 'abc')]")
         self._break(self.first_b, "[('shoe_size', '>', 40)]")
-        # the customers have documents in A only: give them a row in B, refreshed yesterday
+        # the customers have documents in A only: give them a row in B, refreshed two days
+        # ago (the cron brings it forward to today, and classifies it)
         partners = self.customer | self.other_customer
         self.Metric._refresh_metrics(partners.ids, self.company_b.ids, classify=False)
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                """UPDATE crm_customer_metric SET refreshed_at = refreshed_at - interval '2 days'
+                """UPDATE crm_customer_metric SET refreshed_at = refreshed_at - interval '2 days',
+                          facts_date = facts_date - 2
                     WHERE company_id = %s""",
                 self.company_b.id,
             )
