@@ -1,6 +1,8 @@
 from datetime import date
 from datetime import timedelta
+from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -178,3 +180,22 @@ class TestDailyUpdate(CrmRelationshipCommon):
         self.assertFalse(aged)
         self.assertEqual(todo, {self.company.id: (sorted(self.partners.ids), True)})
         self.assertEqual({self._metric(p).facts_date for p in self.partners}, {DAY})
+
+    def test_the_cron_brings_rows_forward_and_recomputes_the_changed_ones(self):
+        # yesterday's run, then today's cron: one customer got an invoice meanwhile
+        today = fields.Date.context_today(self.Metric)
+        self._refresh_on(today - timedelta(days=1))
+        self._invoice(self.quiet, 80, today - timedelta(days=2), today + timedelta(days=20))
+        Cron = type(self.env["ir.cron"])
+        with patch.object(Cron, "_commit_progress", return_value=60.0):
+            self.Metric._cron_refresh_metrics()
+        rows = self._rows()
+        metrics = {p: self._metric(p) for p in self.partners}
+        self.assertEqual({m.facts_date for m in metrics.values()}, {today})
+        self.assertEqual(metrics[self.quiet].recomputed_date, today)
+        self.assertEqual(metrics[self.quiet].revenue_total, 1080)
+        # nothing else changed or crossed a date in a day: brought forward
+        self.assertEqual(metrics[self.paid_later].recomputed_date, today - timedelta(days=1))
+        self.Metric._refresh_metrics(self.partners.ids, self.company.ids)
+        self.assertEqual(rows, self._rows())
+        self.assertEqual(self.Metric._get_stale_keys(self.company.ids, self.partners.ids), [])
