@@ -183,6 +183,11 @@ def main():
         # crossed a date (an invoice leaving the 12 months, an installment falling due...),
         # brings the other rows forward; each turn is rolled back to the refreshed state.
         tomorrow = fields.Date.context_today(Metric) + timedelta(days=1)
+        # every document was read for changes today (the weekly scan): tomorrow is a plain day
+        env["ir.config_parameter"].set_param(
+            f"crm_relationship.metrics_scanned_{company.id}", str(tomorrow - timedelta(days=1))
+        )
+        env.cr.commit()
         update_runs = []
         for _run in range(args.runs):
             touched = touch_documents(env, company.id, share=0.01)

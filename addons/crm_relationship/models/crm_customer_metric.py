@@ -20,6 +20,10 @@ CRON_BATCH_SIZE = 5000
 # each day) cost each day more than recomputing everyone once: 6,500 of the benchmark's 87,000
 # customers take 1.1 s, a third of the full refresh (by their ids, not one pass).
 RECOMPUTE_DAYS = 7
+# A document counts as changed when written less than this before its customer's last refresh:
+# a transaction that began before a refresh and committed after it gives its documents its own
+# start as write date, earlier than the refresh. Their customers are recomputed once more.
+WRITE_MARGIN = timedelta(hours=1)
 
 
 class CrmCustomerMetric(models.Model):
@@ -182,7 +186,7 @@ class CrmCustomerMetric(models.Model):
         return SQL(
             """
             WITH w AS (SELECT %(as_of)s::date AS as_of)
-            SELECT m.partner_id, m.company_id%(columns)s
+            SELECT m.partner_id, m.company_id, m.refreshed_at AS seen_refreshed_at%(columns)s
               FROM crm_customer_metric m
              CROSS JOIN LATERAL (SELECT m.first_order_date, m.last_order_date,
                                         m.order_count) AS so
@@ -217,9 +221,12 @@ class CrmCustomerMetric(models.Model):
     @api.model
     def _refresh_rows(self, company_ids, partner_ids=None, as_of=None, aged=False):
         """SQL: the columns `_written_columns` of `_refresh_query`, by name, in that order."""
+        columns = self._written_columns(aged)
+        if aged:
+            columns = [*columns, "seen_refreshed_at"]
         return SQL(
             "SELECT %s FROM (%s) AS q",
-            SQL(", ").join(SQL.identifier("q", c) for c in self._written_columns(aged)),
+            SQL(", ").join(SQL.identifier("q", c) for c in columns),
             self._refresh_query(company_ids, partner_ids, as_of, aged),
         )
 
@@ -319,10 +326,15 @@ class CrmCustomerMetric(models.Model):
                           write_date = %(now)s
                      FROM crm_customer_metric_refresh r
                     WHERE m.partner_id = r.partner_id AND m.company_id = r.company_id
+                      AND %(unchanged)s
                 RETURNING m.id""",
                 updates=assign_from("r"),
                 now=now,
                 uid=self.env.uid,
+                # a row brought forward is written only if nobody refreshed it meanwhile
+                unchanged=SQL("m.refreshed_at IS NOT DISTINCT FROM r.seen_refreshed_at")
+                if aged
+                else SQL("TRUE"),
             )
         )
         inserted = []
@@ -398,7 +410,7 @@ class CrmCustomerMetric(models.Model):
             )
 
     @api.model
-    def _stale_keys_query(self, company_ids, partner_ids=None, as_of=None):
+    def _stale_keys_query(self, company_ids, partner_ids=None, as_of=None, scan_all=()):
         """SQL: the (partner_id, company_id) pairs whose metrics are missing or out of date on
         `as_of` (default today), with the `refreshed_at` of their row (NULL: no row yet) and
         whether they must be recomputed from their documents (`recompute`) or may be brought
@@ -411,9 +423,10 @@ class CrmCustomerMetric(models.Model):
         (`crm.customer.facts._crossed_keys_query`); and those last recomputed RECOMPUTE_DAYS
         ago. Brought forward: every other row not of `as_of` yet.
 
-        Only documents written since the oldest refresh of the company are read for changes:
-        a customer that gets documents by SQL, without a write date, is seen at its next
-        recompute, or at once by a full refresh (`_refresh_metrics` without customers).
+        Only documents written since the oldest refresh of the company are read for changes,
+        but all of them for the companies `scan_all` (`_age_metrics` asks for it once a
+        week): a customer without a row whose documents are older (its contact moved under
+        it; metrics refreshed one by one before any daily update) is found then.
         """
         facts = self.env["crm.customer.facts"]
         as_of = facts._window(as_of).as_of
@@ -445,10 +458,11 @@ class CrmCustomerMetric(models.Model):
         since = dict(
             self.env.execute_query(
                 SQL(
-                    """SELECT c.id, min(m.refreshed_at)
+                    """SELECT c.id, min(m.refreshed_at) - %s
                          FROM unnest(%s::int[]) AS c(id)
                          LEFT JOIN crm_customer_metric m ON m.company_id = c.id AND %s
                         GROUP BY 1""",
+                    WRITE_MARGIN,
                     company_ids,
                     metric_partners,
                 )
@@ -456,9 +470,11 @@ class CrmCustomerMetric(models.Model):
         )
 
         def written(alias):
+            if not since:
+                return SQL("FALSE")
             return SQL(" OR ").join(
                 SQL("%s = %s", SQL.identifier(alias, "company_id"), company_id)
-                if day is None
+                if day is None or company_id in scan_all
                 else SQL(
                     "(%s = %s AND %s >= %s)",
                     SQL.identifier(alias, "company_id"),
@@ -473,11 +489,12 @@ class CrmCustomerMetric(models.Model):
         return SQL(
             """
             WITH docs AS (
+                -- quotations too: an order cancelled and reset to draft no longer counts
                 SELECT p.commercial_partner_id AS partner_id, so.company_id,
                        max(so.write_date) AS changed
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state != 'draft' AND (%(so_written)s) AND %(so_partners)s
+                 WHERE (%(so_written)s) AND %(so_partners)s
                  GROUP BY 1, 2
                 UNION ALL
                 -- drafts too: an invoice reset to draft no longer counts
@@ -498,11 +515,21 @@ class CrmCustomerMetric(models.Model):
                   FROM docs d
                   LEFT JOIN crm_customer_metric m
                     ON m.partner_id = d.partner_id AND m.company_id = d.company_id
-                 WHERE m.id IS NULL OR m.refreshed_at < d.changed
+                 WHERE m.id IS NULL OR m.refreshed_at - %(margin)s < d.changed
             ), crossed AS (
                 SELECT DISTINCT * FROM (%(crossed)s) AS c(partner_id, company_id)
             )
             SELECT partner_id, company_id, refreshed_at, TRUE AS recompute FROM changed
+            UNION ALL
+            -- a document dated in between for a customer without a row yet
+            SELECT c.partner_id, c.company_id, NULL, TRUE
+              FROM crossed c
+             WHERE NOT EXISTS (SELECT FROM crm_customer_metric m
+                                WHERE m.partner_id = c.partner_id
+                                  AND m.company_id = c.company_id)
+               AND NOT EXISTS (SELECT FROM changed ch
+                                WHERE ch.partner_id = c.partner_id
+                                  AND ch.company_id = c.company_id)
             UNION ALL
             SELECT m.partner_id, m.company_id, m.refreshed_at,
                    m.facts_date IS NULL OR m.facts_date > %(as_of)s
@@ -517,6 +544,7 @@ class CrmCustomerMetric(models.Model):
             companies=company_ids,
             as_of=as_of,
             oldest=oldest,
+            margin=WRITE_MARGIN,
             crossed=crossed,
             so_written=written("so"),
             am_written=written("am"),
@@ -532,33 +560,44 @@ class CrmCustomerMetric(models.Model):
         """Bring forward to `as_of` (default today) the metrics rows of `company_ids` (of
         `partner_ids` only, if given) that need no recompute (`_stale_keys_query`), in one
         pass per company, and mark the others to recompute (their facts_date emptied: they
-        stay stale until recomputed from their documents). A company most of whose stale
-        customers need a recompute is left alone: one pass over all its documents is cheaper.
+        stay stale until recomputed from their documents). A company most of whose customers
+        need a recompute is left alone: one pass over all its documents is cheaper.
+        Once a week per company, every document is read for changes (`scan_all`).
 
+        The stale customers stay listed in the temporary table crm_customer_metric_stale until
+        the transaction ends (`crm.customer.metric.plan._make_plan` plans them from it).
         Returns the metrics brought forward, and {company id: (the stale customers left to
         recompute, whether that is all of them)}.
         """
         company_ids = list(company_ids or self.env.companies.ids)
         as_of = self.env["crm.customer.facts"]._window(as_of).as_of
-        query = self._stale_keys_query(company_ids, partner_ids, as_of)
-        # kept in a table for the statements below, which then need not send the keys back
+        Param = self.env["ir.config_parameter"].sudo()  # the scans' days: not a user's setting
+        scanned = {c: Param.get_param(f"crm_relationship.metrics_scanned_{c}") for c in company_ids}
+        oldest = str(as_of - timedelta(days=RECOMPUTE_DAYS))
+        scan_all = [c for c, day in scanned.items() if not day or day <= oldest]
+        query = self._stale_keys_query(company_ids, partner_ids, as_of, scan_all)
         self.env.execute_query(SQL("DROP TABLE IF EXISTS crm_customer_metric_stale"))
         with local_settings(self.env.cr, SCAN_SETTINGS):
             self.env.execute_query(
-                SQL("CREATE TEMPORARY TABLE crm_customer_metric_stale AS %s", query)
+                SQL("CREATE TEMPORARY TABLE crm_customer_metric_stale ON COMMIT DROP AS %s", query)
             )
+        if partner_ids is None:
+            for company_id in scan_all:
+                Param.set_param(f"crm_relationship.metrics_scanned_{company_id}", str(as_of))
         counts = self.env.execute_query(
             SQL(
-                """SELECT company_id, array_agg(partner_id ORDER BY partner_id),
-                          array_agg(partner_id ORDER BY partner_id) FILTER (WHERE recompute),
-                          count(*) FILTER (WHERE NOT recompute)
-                     FROM crm_customer_metric_stale GROUP BY 1"""
+                """SELECT s.company_id, array_agg(s.partner_id ORDER BY s.partner_id),
+                          array_agg(s.partner_id ORDER BY s.partner_id) FILTER (WHERE recompute),
+                          (SELECT count(*) FROM crm_customer_metric m
+                            WHERE m.company_id = s.company_id)
+                     FROM crm_customer_metric_stale s GROUP BY 1"""
             )
         )
         todo = {}
-        for company_id, stale, recompute, aged in counts:
+        for company_id, stale, recompute, rows in counts:
             recompute = recompute or []
-            todo[company_id] = (stale, True) if len(recompute) > aged else (recompute, False)
+            everyone = len(recompute) * 2 > rows
+            todo[company_id] = (stale, True) if everyone else (recompute, False)
         ageing = [company_id for company_id, (_keys, everyone) in todo.items() if not everyone]
         self.env.execute_query(
             SQL(
@@ -569,7 +608,14 @@ class CrmCustomerMetric(models.Model):
                 ageing,
             )
         )
-        self.env.execute_query(SQL("DROP TABLE crm_customer_metric_stale"))
+        # what the plan lists: the customers to recompute (all the stale ones where no row is
+        # brought forward)
+        self.env.execute_query(
+            SQL(
+                "DELETE FROM crm_customer_metric_stale WHERE NOT recompute AND company_id = ANY(%s)",
+                ageing,
+            )
+        )
         metrics = self.browse()
         for company_id in ageing:
             metrics |= self._refresh_metrics(partner_ids, [company_id], classify, as_of, aged=True)

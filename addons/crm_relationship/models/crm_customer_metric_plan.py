@@ -122,15 +122,12 @@ class CrmCustomerMetricPlan(models.Model):
     @api.model
     def _join_run(self, lock_cr, company_ids, partner_ids=None):
         """The plan's ranges of `company_ids`, as `_plan_ranges`; written first if there is
-        none, after bringing forward the rows that need no recompute (and the other worker
-        crons woken if there is more than one claim), and committed: the plan's writer holds the planner lock, so that the others wait for it
+        none (and the other worker crons woken if there is more than one claim), and
+        committed: the plan's writer holds the planner lock, so that the others wait for it
         and then read its plan."""
         lock_cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", CLAIM_LOCK_SPACE, PLANNER_LOCK))
         ranges = self._plan_ranges(lock_cr, company_ids)
         if not ranges:
-            # the rows that only need bringing forward to the day, in one pass; the plan
-            # lists those to recompute from their documents
-            self.env["crm.customer.metric"]._age_metrics(company_ids, partner_ids)
             ranges = sorted(self._make_plan(company_ids, partner_ids))
             if len(self._plan_claims(ranges)) > 1:
                 self._wake_other_workers()
@@ -194,9 +191,13 @@ class CrmCustomerMetricPlan(models.Model):
 
     @api.model
     def _make_plan(self, company_ids, partner_ids=None):
-        """Write the stale keys of `company_ids` (of `partner_ids` only, if given) in the plan,
-        by range, each with its refreshed_at; return the ranges written, as `_plan_ranges`."""
-        stale = self.env["crm.customer.metric"]._stale_keys_query(company_ids, partner_ids)
+        """Bring forward the metrics rows of `company_ids` (of `partner_ids` only, if given)
+        that need no recompute, in one pass (`crm.customer.metric._age_metrics`), then write
+        the other stale keys in the plan, by range, each with its refreshed_at; return the
+        ranges written, as `_plan_ranges`."""
+        self.env["crm.customer.metric"]._age_metrics(company_ids, partner_ids)
+        # the keys _age_metrics left to recompute
+        stale = SQL("SELECT partner_id, company_id, refreshed_at FROM crm_customer_metric_stale")
         with local_settings(self.env.cr, SCAN_SETTINGS):
             return self.env.execute_query(
                 SQL(

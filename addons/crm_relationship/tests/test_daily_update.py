@@ -63,14 +63,19 @@ class TestDailyUpdate(CrmRelationshipCommon):
         cls.partners = cls.leaving | cls.overdue | cls.paid_later | cls.quiet | cls.rejected
 
     def _refresh_on(self, as_of):
-        """Refresh the customers on `as_of`, as if their documents were written a minute before
-        (in a test everything is written at the same instant)."""
+        """Refresh the customers on `as_of`, as if their documents were written two hours
+        before (in a test everything is written at the same instant, and a document written
+        less than an hour before a refresh counts as changed)."""
         self.Metric._refresh_metrics(self.partners.ids, self.company.ids, as_of=as_of)
+        self._settle()
+
+    def _settle(self):
+        """Move the documents two hours and the refreshes a minute back in time."""
         self.env.flush_all()
         for table in ("sale_order", "account_move", "account_payment"):
             self.env.execute_query(
                 SQL(
-                    "UPDATE %s SET write_date = write_date - interval '2 minutes'",
+                    "UPDATE %s SET write_date = write_date - interval '2 hours'",
                     SQL.identifier(table),
                 )
             )
@@ -159,6 +164,9 @@ class TestDailyUpdate(CrmRelationshipCommon):
         self.assertEqual(self._recompute_flags(DAY), {self.quiet: True})
         self.Metric._update_metrics(self.company.ids, self.partners.ids, DAY)
         self.assertEqual(self._metric(self.quiet).revenue_total, 1050)
+        # written less than an hour before the refresh: recomputed once more, then not
+        self.assertEqual(self._recompute_flags(DAY), {self.quiet: True})
+        self._settle()
         self.assertEqual(self._recompute_flags(DAY), {})
 
     def test_bringing_forward_marks_the_others_to_recompute(self):
@@ -198,4 +206,37 @@ class TestDailyUpdate(CrmRelationshipCommon):
         self.assertEqual(metrics[self.paid_later].recomputed_date, today - timedelta(days=1))
         self.Metric._refresh_metrics(self.partners.ids, self.company.ids)
         self.assertEqual(rows, self._rows())
+        self._settle()
         self.assertEqual(self.Metric._get_stale_keys(self.company.ids, self.partners.ids), [])
+
+    def test_an_order_reset_to_quotation_is_a_change(self):
+        order = self._order(self.quiet, 40, day(-3))
+        self._refresh_on(DAY)
+        self.assertEqual(self._metric(self.quiet).order_count, 3)
+        order._action_cancel()
+        order.action_draft()
+        self.assertEqual(self._recompute_flags(day(1))[self.quiet], True)
+        self.Metric._update_metrics(self.company.ids, self.partners.ids, day(1))
+        self.assertEqual(self._metric(self.quiet).order_count, 2)
+
+    def test_a_customer_without_metrics_is_found_by_the_weekly_scan(self):
+        # its order was written before the refreshes of the others, and it has no row (as a
+        # customer whose contact moved under it): only a scan of every document finds it
+        newcomer = self.env["res.partner"].create({"name": "Almacén Recién Llegado"})
+        self._order(newcomer, 60, day(-5))
+        self.partners |= newcomer
+        self.Metric._refresh_metrics((self.partners - newcomer).ids, self.company.ids, as_of=DAY)
+        self._settle()
+        key = f"crm_relationship.metrics_scanned_{self.company.id}"
+        self.env["ir.config_parameter"].set_param(key, str(DAY))  # scanned on DAY
+        self.assertNotIn(
+            (newcomer.id, self.company.id), self.Metric._get_stale_keys(self.company.ids)
+        )
+        self.Metric._update_metrics(self.company.ids, as_of=day(1))
+        self.assertFalse(self._metric(newcomer))
+        # the last scan a week ago: every document read, the others brought forward
+        self.env["ir.config_parameter"].set_param(key, str(day(-6)))
+        self.Metric._update_metrics(self.company.ids, as_of=day(1))
+        self.assertEqual(self._metric(newcomer).order_count, 1)
+        self.assertEqual(self._metric(self.quiet).recomputed_date, DAY)
+        self.assertEqual(self.env["ir.config_parameter"].get_param(key), str(day(1)))

@@ -16,7 +16,8 @@ class TestIncrementalRefresh(CrmRelationshipCommon):
         cls._invoice(cls.other_customer, 700, "2026-01-10", "2026-02-10")
 
     def _age_everything(self):
-        """Pretend the documents and the last refresh happened a minute ago."""
+        """Pretend the last refresh happened a minute ago, the documents two hours ago (a
+        document written less than an hour before a refresh counts as changed)."""
         self.env.flush_all()
         partners = tuple((self.customer | self.other_customer).ids)
         self.env.cr.execute(
@@ -25,7 +26,7 @@ class TestIncrementalRefresh(CrmRelationshipCommon):
             [partners],
         )
         self.env.cr.execute(
-            """UPDATE account_move SET write_date = write_date - interval '2 minutes'
+            """UPDATE account_move SET write_date = write_date - interval '2 hours'
                 WHERE commercial_partner_id IN %s""",
             [partners],
         )
@@ -57,6 +58,10 @@ class TestIncrementalRefresh(CrmRelationshipCommon):
             self.Metric._cron_refresh_metrics()
         self.assertEqual(self.customer.crm_metric_id.revenue_total, 1500)
         self.assertEqual(self.other_customer.crm_metric_id.refreshed_at, other_before)
+        # an hour later nobody is stale (the invoice written less than an hour before the
+        # refresh counts as changed until then)
+        self.assertEqual(self._stale_partners(), {self.customer.id})
+        self._age_everything()
         self.assertEqual(self._stale_partners(), set())
         remaining = progress.call_args_list[0].kwargs["remaining"]
         processed = sum(c.args[0] for c in progress.call_args_list[1:])
