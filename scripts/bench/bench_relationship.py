@@ -64,8 +64,8 @@ def touch_documents(env, company_id, share):
     return env.cr.rowcount
 
 
-def differing_rows(env, company_id, columns, before):
-    """Rows of crm_customer_metric whose `columns` differ from `before` ({partner: values})."""
+def metric_rows(env, company_id, columns):
+    """{partner id: the values of `columns`} of the company's crm_customer_metric rows."""
     env.cr.execute(
         SQL(
             "SELECT partner_id, %s FROM crm_customer_metric WHERE company_id = %s",
@@ -73,7 +73,7 @@ def differing_rows(env, company_id, columns, before):
             company_id,
         )
     )
-    return sum(1 for row in env.cr.fetchall() if before.get(row[0]) != row[1:])
+    return {row[0]: row[1:] for row in env.cr.fetchall()}
 
 
 def ensure_segments(env, company):
@@ -202,16 +202,10 @@ def main():
                 env.cr.rollback()
         update_s = min(run[0] for run in update_runs)
         columns = Metric._metric_columns()[2:]
-        env.cr.execute(
-            SQL(
-                "SELECT partner_id, %s FROM crm_customer_metric WHERE company_id = %s",
-                SQL(", ").join(SQL.identifier(c) for c in columns),
-                company.id,
-            )
-        )
-        updated = {row[0]: row[1:] for row in env.cr.fetchall()}
+        updated = metric_rows(env, company.id, columns)
         Metric._refresh_metrics(None, company.ids, classify=False, as_of=tomorrow)
-        differing = differing_rows(env, company.id, columns, updated)
+        recomputed = metric_rows(env, company.id, columns)
+        differing = sum(1 for partner, row in recomputed.items() if updated.get(partner) != row)
         env.cr.rollback()
         print(
             f"daily update, a day later, {touched} customers with a document written"

@@ -408,60 +408,51 @@ class CrmCustomerFacts(models.AbstractModel):
         last 12 months, an installment falling due, a payment dated in between. The facts of
         every other pair move with the day alone (:attr:`Fact.aged`). Extend it with the
         dates a part added reads."""
-        since_12m = self._window(date_from).since_12m
-        crossed = [
-            SQL(
-                """SELECT p.commercial_partner_id, so.company_id
-                     FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
-                    WHERE so.state = 'sale' AND so.date_order >= %(after)s
-                      AND so.date_order < %(date_to)s AND %(companies)s AND %(partners)s""",
-                after=date_from + timedelta(days=1),
-                date_to=as_of + timedelta(days=1),
-                companies=self._company_condition(SQL("so.company_id"), company_ids),
-                partners=self._partner_condition(partners, "so", SQL("p.commercial_partner_id")),
-            ),
-            SQL(
-                """SELECT am.commercial_partner_id, am.company_id
-                     FROM account_move am
-                    WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
-                      AND ((am.invoice_date > %(date_from)s AND am.invoice_date <= %(as_of)s)
-                           OR (am.invoice_date > %(since_from)s
-                               AND am.invoice_date <= %(since_to)s))
-                      AND %(companies)s AND %(partners)s""",
-                date_from=date_from,
-                as_of=as_of,
-                since_from=since_12m,
-                since_to=self._window(as_of).since_12m,
-                companies=self._company_condition(SQL("am.company_id"), company_ids),
-                partners=self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
-            ),
-            SQL(
-                """SELECT am.commercial_partner_id, am.company_id
-                     FROM account_move_line aml
-                     JOIN account_move am ON am.id = aml.move_id
-                    WHERE aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
-                      AND am.move_type = 'out_invoice'
-                      AND aml.date_maturity >= %(date_from)s AND aml.date_maturity < %(as_of)s
-                      AND %(companies)s AND %(partners)s""",
-                date_from=date_from,
-                as_of=as_of,
-                companies=self._company_condition(SQL("am.company_id"), company_ids),
-                partners=self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
-            ),
-            SQL(
-                """SELECT am.commercial_partner_id, am.company_id
-                     FROM account_partial_reconcile part
-                     JOIN account_move_line aml ON aml.id = part.debit_move_id
-                     JOIN account_move am ON am.id = aml.move_id
-                    WHERE part.max_date > %(date_from)s AND part.max_date <= %(as_of)s
-                      AND am.move_type = 'out_invoice' AND %(companies)s AND %(partners)s""",
-                date_from=date_from,
-                as_of=as_of,
-                companies=self._company_condition(SQL("am.company_id"), company_ids),
-                partners=self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
-            ),
-        ]
-        return SQL(" UNION ").join(crossed)
+        # the moves' company and customers, read by the invoices, installments and payments
+        moves = SQL(
+            "%s AND %s",
+            self._company_condition(SQL("am.company_id"), company_ids),
+            self._partner_condition(partners, "am", SQL("am.commercial_partner_id")),
+        )
+        return SQL(
+            """
+            SELECT p.commercial_partner_id, so.company_id
+              FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.state = 'sale' AND so.date_order >= %(after)s
+               AND so.date_order < %(date_to)s AND %(so_companies)s AND %(so_partners)s
+            UNION
+            SELECT am.commercial_partner_id, am.company_id
+              FROM account_move am
+             WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+               AND ((am.invoice_date > %(date_from)s AND am.invoice_date <= %(as_of)s)
+                    OR (am.invoice_date > %(since_from)s AND am.invoice_date <= %(since_to)s))
+               AND %(moves)s
+            UNION
+            SELECT am.commercial_partner_id, am.company_id
+              FROM account_move_line aml
+              JOIN account_move am ON am.id = aml.move_id
+             WHERE aml.display_type = 'payment_term' AND aml.parent_state = 'posted'
+               AND am.move_type = 'out_invoice'
+               AND aml.date_maturity >= %(date_from)s AND aml.date_maturity < %(as_of)s
+               AND %(moves)s
+            UNION
+            SELECT am.commercial_partner_id, am.company_id
+              FROM account_partial_reconcile part
+              JOIN account_move_line aml ON aml.id = part.debit_move_id
+              JOIN account_move am ON am.id = aml.move_id
+             WHERE part.max_date > %(date_from)s AND part.max_date <= %(as_of)s
+               AND am.move_type = 'out_invoice' AND %(moves)s
+            """,
+            after=date_from + timedelta(days=1),
+            date_to=as_of + timedelta(days=1),
+            date_from=date_from,
+            as_of=as_of,
+            since_from=self._window(date_from).since_12m,
+            since_to=self._window(as_of).since_12m,
+            so_companies=self._company_condition(SQL("so.company_id"), company_ids),
+            so_partners=self._partner_condition(partners, "so", SQL("p.commercial_partner_id")),
+            moves=moves,
+        )
 
     # ------------------------------------------------------------------------------------------
     # the builder
